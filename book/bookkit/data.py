@@ -1,0 +1,68 @@
+"""Data sets the chapters train on. All are generated in code or shipped inside a package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits, make_moons
+from sklearn.model_selection import train_test_split
+
+
+@dataclass(frozen=True)
+class Split:
+    """A train/test split as float32 feature tensors and int64 label tensors."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+
+    @property
+    def n_features(self) -> int:
+        return self.x_train.shape[1]
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.y_train.max()) + 1
+
+
+def xor(n: int = 400, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy XOR: points around the four corners of [-1, 1]^2, label 1 where x1 * x2 < 0.
+
+    Returns ``(X, y)`` with ``X`` of shape ``(n, 2)`` (float32) and ``y`` of shape ``(n,)`` (int64).
+    """
+    rng = np.random.default_rng(seed)
+    corners = rng.choice([-1.0, 1.0], size=(n, 2))
+    X = corners + noise * rng.standard_normal((n, 2))
+    y = (corners[:, 0] * corners[:, 1] < 0).astype(np.int64)
+    return X.astype(np.float32), y
+
+
+def moons(n: int = 400, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's two interleaving half-circles, standardized to zero mean and unit variance."""
+    X, y = make_moons(n_samples=n, noise=noise, random_state=seed)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    return X.astype(np.float32), y.astype(np.int64)
+
+
+def digits(test_size: float = 0.25, seed: int = 0) -> Split:
+    """scikit-learn's bundled 8x8 handwritten digits (1,797 images, 10 classes), standardized.
+
+    The split is stratified by class; each pixel is standardized with the training set's mean
+    and standard deviation (pixels that are constant in training are left at 0).
+    """
+    X, y = load_digits(return_X_y=True)
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        X, y, test_size=test_size, random_state=seed, stratify=y
+    )
+    mean, std = x_tr.mean(axis=0), x_tr.std(axis=0)
+    std[std == 0] = 1.0
+    x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
+    return Split(
+        torch.tensor(x_tr, dtype=torch.float32),
+        torch.tensor(y_tr, dtype=torch.int64),
+        torch.tensor(x_te, dtype=torch.float32),
+        torch.tensor(y_te, dtype=torch.int64),
+    )

@@ -1,0 +1,59 @@
+"""Fixtures shared by the test suite: the repository root and one real build of the book."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = Path(sys.prefix)
+# Not part of a clean tree: build output, caches, the environment and version control.
+NOT_SOURCE = shutil.ignore_patterns(
+    ".venv", "_build", ".git", ".pytest_cache", "__pycache__", ".ruff_cache", "*.egg-info",
+    ".ipynb_checkpoints",
+)
+
+
+@dataclass(frozen=True)
+class Build:
+    """The outcome of ``make book`` in a copy of the repository."""
+
+    tree: Path
+    returncode: int
+    output: str
+
+    @property
+    def html(self) -> Path:
+        return self.tree / "_build" / "html"
+
+
+def copy_tree(dest: Path) -> Path:
+    """Copy the repository's source files (no build output, no .venv) to ``dest``."""
+    shutil.copytree(ROOT, dest, ignore=NOT_SOURCE)
+    return dest
+
+
+def make_book(tree: Path) -> Build:
+    """Run the real ``make book`` in ``tree`` with this test run's environment.
+
+    The environment is already installed (this test runs inside it), so make is told to take
+    the install stamp as up to date instead of installing again into the copy.
+    """
+    stamp = VENV / ".installed"
+    cmd = ["make", "-C", str(tree), "book", f"VENV={VENV}", "-o", str(stamp)]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    return Build(tree, proc.returncode, proc.stdout + proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The book built from a clean copy of the repository, with a fresh execution cache."""
+    tree = copy_tree(tmp_path_factory.mktemp("book") / "repo")
+    return make_book(tree)

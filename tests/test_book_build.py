@@ -1,0 +1,159 @@
+"""The real book build: clean, warning-free, executed, self-contained, and strict about errors."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import nbformat
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from conftest import ROOT, Build, copy_tree, make_book
+from test_toc import toc_entries
+
+TOC_PAGES = toc_entries(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+CHAPTERS = [p for p in TOC_PAGES if re.fullmatch(r"book/ch\d\d_\w+", p)]
+# Attributes through which a page makes the browser fetch something on its own.
+FETCHING = [("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"),
+            ("source", "src"), ("video", "src"), ("audio", "src"), ("embed", "src")]
+
+
+def is_remote(url: str) -> bool:
+    return bool(urlparse(url).scheme in ("http", "https") or url.startswith("//"))
+
+
+def pages(build: Build) -> list[Path]:
+    return sorted(build.html.rglob("*.html"))
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_book_builds_with_zero_warnings(built_book: Build):
+    assert built_book.returncode == 0, built_book.output[-5000:]
+    assert "build succeeded" in built_book.output
+    # Sphinx's and MyST-NB's messages ("file:line: WARNING: ..."), not the kernel's log lines.
+    problems = [line for line in built_book.output.splitlines()
+                if re.search(r"\b(WARNING|ERROR|CRITICAL): ", line)]
+    assert not problems, "\n".join(problems)
+
+
+def test_make_book_says_which_file_to_open(built_book: Build):
+    assert f"file://{built_book.tree}/_build/html/index.html" in built_book.output
+
+
+@pytest.mark.parametrize("page", TOC_PAGES)
+def test_every_toc_page_is_built(built_book: Build, page: str):
+    assert (built_book.html / f"{page}.html").is_file()
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_chapter_page_shows_its_executed_figures(built_book: Build, page: str):
+    html = soup(built_book.html / f"{page}.html")
+    figures = html.select("figure")
+    executed = [f for f in figures if f.img and f.img.get("src", "").startswith("../_images/")]
+    assert len(executed) >= 4, f"{page}: {len(executed)} figures with an image from a cell"
+    for fig in executed:
+        assert fig.img.get("alt", "").strip(), f"{page}: figure without alt text"
+        assert fig.figcaption and fig.figcaption.get_text(strip=True), f"{page}: no caption"
+        assert (built_book.html / page).parent.joinpath(fig.img["src"]).resolve().is_file()
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_chapter_downloads_as_executed_ipynb(built_book: Build, page: str):
+    html = (built_book.html / f"{page}.html").read_text(encoding="utf-8")
+    assert f"_sources/{page}.ipynb" in html, "no .ipynb download link in the page header"
+    notebook = nbformat.read(built_book.html / "_sources" / f"{page}.ipynb", as_version=4)
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    assert any("image/png" in o.get("data", {}) for o in outputs), "the notebook has no figures"
+    assert not any(o.output_type == "error" for o in outputs)
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_chapter_has_repository_and_launch_buttons(built_book: Build, page: str):
+    html = (built_book.html / f"{page}.html").read_text(encoding="utf-8")
+    repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    assert f'href="{repo}"' in html, "no repository button"
+    assert f"{repo}/issues" in html or f"{repo}/issues/new" in html, "no issues button"
+    assert "mybinder.org/v2/gh/" in html, "no Binder launch button"
+
+
+def test_no_page_loads_anything_from_another_host(built_book: Build):
+    offenders = []
+    for page in pages(built_book):
+        for tag, attr in FETCHING:
+            for el in soup(page).find_all(tag):
+                url = el.get(attr, "")
+                if tag == "link" and not set(el.get("rel", [])) & {
+                    "stylesheet", "preload", "modulepreload", "icon", "prefetch", "manifest"
+                }:
+                    continue
+                if is_remote(url):
+                    offenders.append(f"{page.relative_to(built_book.html)}: <{tag} {attr}={url}>")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_no_stylesheet_imports_remote_fonts_or_css(built_book: Build):
+    offenders = []
+    for css in built_book.html.rglob("*.css"):
+        text = css.read_text(encoding="utf-8", errors="replace")
+        for url in re.findall(r"url\(\s*['\"]?([^'\")]+)", text) + re.findall(
+            r"@import\s+['\"]([^'\"]+)", text
+        ):
+            if is_remote(url):
+                offenders.append(f"{css.relative_to(built_book.html)}: {url}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_math_pages_load_the_local_mathjax(built_book: Build):
+    math_pages = [p for p in pages(built_book) if 'class="math' in p.read_text(encoding="utf-8")]
+    assert math_pages, "no page contains math"
+    for page in math_pages:
+        scripts = [s.get("src", "") for s in soup(page).find_all("script")]
+        mathjax = [s for s in scripts if s.endswith("mathjax/tex-chtml.js")]
+        assert mathjax, f"{page.name} has math but does not load the local MathJax"
+        assert (page.parent / mathjax[0]).resolve().is_file()
+    fonts = built_book.html / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2"
+    assert len(list(fonts.glob("*.woff"))) > 10, "MathJax's fonts are not served with the book"
+
+
+def test_vendored_mathjax_is_not_injected_into_every_page(built_book: Build):
+    """Only tex-chtml.js is loaded; its components and fonts are fetched by MathJax on demand."""
+    scripts = [s.get("src", "") for s in soup(built_book.html / "index.html").find_all("script")]
+    assert sum("mathjax/" in s for s in scripts) == 1, scripts
+
+
+@pytest.fixture
+def broken_copy(built_book: Build, tmp_path: Path) -> Path:
+    """A clean copy of the repository that reuses the first build's execution cache."""
+    tree = copy_tree(tmp_path / "repo")
+    shutil.copytree(built_book.tree / "_build" / ".jupyter_cache", tree / "_build" / ".jupyter_cache")
+    return tree
+
+
+def insert_after_title(chapter: Path, block: str) -> None:
+    """Insert ``block`` right after the chapter's ``# Title`` line."""
+    text = chapter.read_text(encoding="utf-8")
+    end_of_title = text.index("\n", text.index("\n# ") + 1)
+    chapter.write_text(text[:end_of_title] + "\n" + block + text[end_of_title:], encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        ("\n```{code-cell} ipython3\n1 / 0\n```\n", "ZeroDivisionError"),
+        ("\nSee {ref}`a-label-that-does-not-exist`.\n", "undefined label"),
+        ("\n```{code-cell} ipython3\nimport sys\nprint('oops', file=sys.stderr)\n```\n", "stderr"),
+    ],
+    ids=["cell-raises", "sphinx-warning", "cell-writes-stderr"],
+)
+def test_make_book_fails_on_a_cell_error_or_a_warning(broken_copy: Path, block: str, expected: str):
+    insert_after_title(broken_copy / f"{CHAPTERS[0]}.md", block)
+    build = make_book(broken_copy)
+    assert build.returncode != 0, build.output[-3000:]
+    assert expected in build.output, build.output[-3000:]
