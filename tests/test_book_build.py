@@ -132,7 +132,8 @@ def test_vendored_mathjax_is_not_injected_into_every_page(built_book: Build):
 def broken_copy(built_book: Build, tmp_path: Path) -> Path:
     """A clean copy of the repository that reuses the first build's execution cache."""
     tree = copy_tree(tmp_path / "repo")
-    shutil.copytree(built_book.tree / "_build" / ".jupyter_cache", tree / "_build" / ".jupyter_cache")
+    cache = Path("_build") / ".jupyter_cache"
+    shutil.copytree(built_book.tree / cache, tree / cache)
     return tree
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch import nn
-
 from bookkit import data, plotting, training
+from torch import nn
 
 
 def test_xor_labels_follow_the_sign_of_the_product_of_the_corners():

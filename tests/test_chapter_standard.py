@@ -7,6 +7,7 @@ import re
 import pytest
 
 from chapters import Chapter, chapters
+from conftest import ROOT
 
 CHAPTERS = chapters()
 ids = [c.name for c in CHAPTERS]
@@ -62,3 +63,15 @@ def test_glued_numbers_are_computed_in_the_chapter(chapter: Chapter):
     code = "\n".join(c.source for c in chapter.code_cells)
     glued = set(re.findall(r"glue\(\s*[\"']([A-Za-z0-9_]+)[\"']", code))
     assert used <= glued, f"{chapter.name} shows numbers nobody computes: {sorted(used - glued)}"
+
+
+def test_front_matter_meets_the_prose_and_figure_standard():
+    front = Chapter.load(ROOT / "book" / "intro.md")
+    assert front.word_count >= 1500, f"{front.word_count} words of prose"
+    assert len(front.figure_cells) >= 4
+    for cell in front.figure_cells:
+        assert cell.metadata["mystnb"].get("image", {}).get("alt", "").strip()
+        assert cell.metadata["mystnb"]["figure"].get("caption", "").strip()
+    for heading in ("## What the course covers", "## Who this is for", "## How the exercises work",
+                    "## How grading works", "## Notation"):
+        assert heading in front.prose

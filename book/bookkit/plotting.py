@@ -12,7 +12,7 @@ import torch
 def with_derivative(
     fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Values and derivative of an elementwise ``fn`` at the points ``x``, the derivative by autograd.
+    """Values and derivative (by autograd) of an elementwise ``fn`` at the points ``x``.
 
     The derivative is never typed by hand: it is ``d fn(x) / dx`` from one backward pass, so a
     plot made from it shows what PyTorch really computes (including its choice at a kink).

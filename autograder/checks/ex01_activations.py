@@ -1,0 +1,224 @@
+"""ex01_activations: sigmoid, sigmoid_grad, tanh_grad, collapse_linear."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from autograder.elementwise import ArrayRules, array_item, random_arrays
+from autograder.items import Case, Item, Probe, format_error
+from autograder.report import Failure, describe
+
+FORBIDDEN = ("scipy.special.expit", "torch.sigmoid", "torch.special.expit",
+             "torch.nn.functional.sigmoid", "torch.Tensor.sigmoid", "torch.nn.Sigmoid")
+LARGE = np.array([20.0, 36.0, 50.0, 100.0, 500.0, 709.0, 710.0, 745.0, 800.0, 1000.0])
+
+
+def autograd(fn):
+    """Value-and-derivative oracles computed by PyTorch in the input's dtype."""
+
+    def value(x: np.ndarray) -> np.ndarray:
+        return fn(torch.from_numpy(np.array(x))).numpy()
+
+    def derivative(x: np.ndarray) -> np.ndarray:
+        t = torch.from_numpy(np.array(x)).requires_grad_(True)
+        (g,) = torch.autograd.grad(fn(t).sum(), t)
+        return g.numpy()
+
+    return value, derivative
+
+
+sigmoid_oracle, sigmoid_grad_oracle = autograd(torch.sigmoid)
+_, tanh_grad_oracle = autograd(torch.tanh)
+
+
+def core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    cases = random_arrays(rng, (np.float64, np.float32))
+    if hidden:
+        cases += random_arrays(rng, (np.float64,), scale=10.0, shapes=((50,), (4, 5, 6)))
+    return cases
+
+
+def sigmoid_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    cases = [
+        Case("x = 0", (np.array([0.0, -0.0]),)),
+        Case("large |x| in float64 (up to 1000)", (np.concatenate([-LARGE, LARGE]),)),
+        Case("large |x| in float32", (np.array([-1000, -100, -89, -50, 50, 89, 100, 1000],
+                                                dtype=np.float32),)),
+        Case("infinities and NaN", (np.array([np.inf, -np.inf, np.nan]),)),
+    ]
+    if hidden:
+        cases.append(Case("random large |x|", (rng.uniform(-1000, 1000, size=200),)))
+    return cases
+
+
+def grad_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    cases = [
+        Case("x = 0", (np.array([0.0]),)),
+        Case("large |x| in float64 (up to 1000)", (np.concatenate([-LARGE, LARGE]),)),
+        Case("float32 input", (rng.standard_normal(7).astype(np.float32) * 5,)),
+    ]
+    if hidden:
+        cases.append(Case("random large |x|", (rng.uniform(-1000, 1000, size=200),)))
+    return cases
+
+
+def _saturates_wrong(x: float, expected: float, got: float) -> bool:
+    return not np.isfinite(got) or (abs(x) > 30 and abs(got - expected) > 1e-6)
+
+
+SIGMOID_HINTS = (
+    (lambda x, e, g: np.isnan(x), "sigmoid(nan) is nan: let NaN flow through."),
+    (lambda x, e, g: np.isinf(x), "sigmoid(inf) = 1 and sigmoid(-inf) = 0."),
+    (_saturates_wrong, "For large |x|, 1 / (1 + np.exp(-x)) overflows for x < -709: use "
+                       "exp(-|x|), which never overflows, with one formula per sign of x."),
+)
+
+sigmoid_core = array_item(
+    grade_id="sigmoid_core", title="sigmoid: values, dtype and shape on random arrays", points=2,
+    target="sigmoid", oracle=sigmoid_oracle, cases=core_cases, forbidden=FORBIDDEN,
+    rules=ArrayRules("sigmoid", hint="sigmoid(x) = 1 / (1 + exp(-x)), elementwise.",
+                     new_array=False, hints=SIGMOID_HINTS),
+)
+sigmoid_edge = array_item(
+    grade_id="sigmoid_edge", title="sigmoid: x = 0, |x| up to 1000 without overflow, inf, NaN",
+    points=2, target="sigmoid", oracle=sigmoid_oracle, cases=sigmoid_edge_cases,
+    forbidden=FORBIDDEN,
+    rules=ArrayRules("sigmoid", hint="Use a form that is stable for both signs of x.",
+                     new_array=False, no_overflow=True, hints=SIGMOID_HINTS),
+)
+sigmoid_grad_core = array_item(
+    grade_id="sigmoid_grad_core", title="sigmoid_grad: values, dtype and shape on random arrays",
+    points=1, target="sigmoid_grad", oracle=sigmoid_grad_oracle, cases=core_cases,
+    forbidden=FORBIDDEN,
+    rules=ArrayRules("sigmoid_grad", hint="sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x)).",
+                     new_array=False),
+)
+sigmoid_grad_edge = array_item(
+    grade_id="sigmoid_grad_edge", title="sigmoid_grad: x = 0 and |x| up to 1000 without overflow",
+    points=1, target="sigmoid_grad", oracle=sigmoid_grad_oracle, cases=grad_edge_cases,
+    forbidden=FORBIDDEN,
+    rules=ArrayRules("sigmoid_grad", hint="sigmoid'(0) = 0.25; compute it from a stable sigmoid.",
+                     new_array=False, no_overflow=True),
+)
+tanh_grad_core = array_item(
+    grade_id="tanh_grad_core", title="tanh_grad: values, dtype and shape on random arrays",
+    points=1, target="tanh_grad", oracle=tanh_grad_oracle, cases=core_cases,
+    rules=ArrayRules("tanh_grad", hint="tanh'(x) = 1 - tanh(x)**2 (np.tanh is allowed).",
+                     new_array=False),
+)
+tanh_grad_edge = array_item(
+    grade_id="tanh_grad_edge", title="tanh_grad: x = 0, large |x| and float32 input",
+    points=1, target="tanh_grad", oracle=tanh_grad_oracle, cases=grad_edge_cases,
+    rules=ArrayRules("tanh_grad", hint="tanh'(0) = 1, and tanh'(x) tends to 0 for large |x|.",
+                     new_array=False, no_overflow=True),
+)
+
+
+# collapse_linear -------------------------------------------------------------------------
+
+def collapse_oracle(W1, b1, W2, b2):
+    return W2 @ W1, W2 @ b1 + b2
+
+
+def probe_collapse(case: Case, fn) -> Probe:
+    args = [np.array(a, copy=True) for a in case.args]
+    try:
+        result = fn(*args)
+    except Exception as exc:  # noqa: BLE001 - reported to the student
+        return {"error": format_error(exc)}
+    probe: Probe = {
+        "kind": type(result).__name__,
+        "mutated": any(not np.array_equal(a, b) for a, b in zip(args, case.args, strict=True)),
+    }
+    if isinstance(result, tuple | list) and len(result) == 2:
+        parts = list(result)
+        probe["parts"] = [type(p).__name__ for p in parts]
+        if all(type(p) is np.ndarray for p in parts):
+            W, b = parts
+            v = case.kwargs["v"]
+            probe.update(W=W.copy(), b=b.copy(), dtypes=[str(W.dtype), str(b.dtype)])
+            try:
+                probe["applied"] = np.asarray(W @ v + b)
+            except ValueError as exc:
+                probe["applied_error"] = str(exc)
+    return probe
+
+
+def compare_collapse(case: Case, got: Probe, expected: Probe) -> Failure | None:
+    shapes = ", ".join(f"{n} {np.shape(a)}" for n, a in zip(("W1", "b1", "W2", "b2"), case.args,
+                                                              strict=True))
+    call = f"collapse_linear(W1, b1, W2, b2) with shapes {shapes}"
+    if "error" in got:
+        return Failure(case.label, f"raised {got['error']}", call,
+                       hint="W has shape (n2, n0) and b has shape (n2,).")
+    if got["mutated"]:
+        return Failure(case.label, "changed one of its input arrays", call,
+                       hint="Compute new arrays; do not write into W1, b1, W2 or b2.")
+    if "W" not in got:
+        return Failure(case.label, f"returned {got.get('parts', got['kind'])}", call,
+                       expected="a tuple (W, b) of two NumPy arrays",
+                       hint="return W, b")
+    for key in ("W", "b"):
+        exp = expected[key]
+        if got[key].shape != exp.shape:
+            return Failure(case.label, f"{key} has the wrong shape", call,
+                           expected=f"shape {exp.shape}", returned=f"shape {got[key].shape}",
+                           hint="W = W2 @ W1 has shape (n2, n0); b = W2 @ b1 + b2 has shape (n2,).")
+        if str(got[key].dtype) != str(exp.dtype):
+            return Failure(case.label, f"{key} has dtype {got[key].dtype}", call,
+                           expected=f"dtype {exp.dtype}", returned=f"dtype {got[key].dtype}",
+                           hint="Keep the inputs' dtype.")
+        rtol, atol = (1e-5, 1e-6) if exp.dtype == np.float32 else (1e-7, 1e-10)
+        if not np.allclose(got[key], exp, rtol=rtol, atol=atol):
+            hint = ("b must include W2 @ b1, not just b1 + b2." if key == "b"
+                    else "The first layer is applied first: W = W2 @ W1, not W1 @ W2.")
+            return Failure(case.label, f"wrong {key}", call, expected=describe(exp),
+                           returned=describe(got[key]), hint=hint)
+    return None
+
+
+def collapse_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    cases = []
+    sizes = [(1, 1, 1), (3, 4, 2), (5, 2, 6)] + ([(8, 16, 3), (2, 9, 9)] if hidden else [])
+    for n0, n1, n2 in sizes:
+        for dtype in (np.float64, np.float32):
+            W1 = rng.standard_normal((n1, n0)).astype(dtype)
+            b1 = rng.standard_normal(n1).astype(dtype)
+            W2 = rng.standard_normal((n2, n1)).astype(dtype)
+            b2 = rng.standard_normal(n2).astype(dtype)
+            v = rng.standard_normal(n0).astype(dtype)
+            cases.append(Case(f"layers {n0} -> {n1} -> {n2} in {np.dtype(dtype).name}",
+                              (W1, b1, W2, b2), {"v": v}))
+    return cases
+
+
+def collapse_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    W1 = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    b1 = np.array([1.0, -1.0, 0.5])
+    W2 = np.array([[1.0, 0.0, -1.0]])
+    b2 = np.array([10.0])
+    return [
+        Case("non-square layers with non-zero biases (2 -> 3 -> 1)", (W1, b1, W2, b2),
+             {"v": np.array([0.5, -2.0])}),
+        Case("zero first bias", (W1, np.zeros(3), W2, b2), {"v": np.array([1.0, 1.0])}),
+        *collapse_cases(rng, hidden)[-2:],
+    ]
+
+
+def _collapse_item(grade_id: str, title: str, cases) -> Item:
+    return Item(grade_id=grade_id, title=title, points=2, targets=("collapse_linear",),
+                cases=cases, probe=probe_collapse, compare=compare_collapse,
+                oracle=(collapse_oracle,), hint="W = W2 @ W1 and b = W2 @ b1 + b2.")
+
+
+collapse_linear_core = _collapse_item(
+    "collapse_linear_core", "collapse_linear: W and b on random layers", collapse_cases)
+collapse_linear_edge = _collapse_item(
+    "collapse_linear_edge", "collapse_linear: non-square layers, biases and float32",
+    collapse_edge_cases)
+
+ITEMS: tuple[Item, ...] = (
+    sigmoid_core, sigmoid_edge, sigmoid_grad_core, sigmoid_grad_edge, tanh_grad_core,
+    tanh_grad_edge, collapse_linear_core, collapse_linear_edge,
+)

@@ -1,0 +1,407 @@
+"""ex02_relu: relu_scalar, relu, relu_grad, ReLUFunction, ReLU."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from autograder.elementwise import ArrayRules, array_item, first_mismatch, random_arrays
+from autograder.items import Case, Item, Probe, format_error
+from autograder.report import Failure, describe
+
+FORBIDDEN = (
+    "torch.relu", "torch.relu_", "torch.nn.functional.relu", "torch.nn.functional.relu_",
+    "torch.nn.ReLU", "torch.clamp", "torch.clamp_min", "torch.clip",
+    "torch.Tensor.relu", "torch.Tensor.relu_", "torch.Tensor.clamp", "torch.Tensor.clamp_",
+    "torch.Tensor.clamp_min", "torch.Tensor.clip", "torch.Tensor.clip_",
+)
+
+NAN_TO_ZERO = "relu(nan) must be nan. A comparison with NaN is False, so np.where(x > 0, x, 0) " \
+              "and max(0.0, x) turn NaN into 0; np.maximum propagates NaN."
+NEG_INF = "relu(-inf) must be 0. x * (x > 0) computes -inf * 0 = nan there."
+
+
+# relu_scalar --------------------------------------------------------------------------------
+
+def probe_scalar(case: Case, fn) -> Probe:
+    (x,) = case.args
+    result = fn(float(x))
+    probe: Probe = {"kind": type(result).__name__}
+    if isinstance(result, float):
+        probe["value"] = float(result)
+    return probe
+
+
+def compare_scalar(case: Case, got: Probe, expected: Probe) -> Failure | None:
+    x = case.args[0]
+    call = f"relu_scalar({x!r})"
+    if "error" in got:
+        return Failure(case.label, f"raised {got['error']}", call,
+                       hint="relu_scalar takes one Python float.")
+    if "value" not in got:
+        return Failure(case.label, f"returned a value of type {got['kind']}, not a float", call,
+                       expected=repr(expected["value"]),
+                       hint="max(0, x) returns the int 0 when x < 0: compare with 0.0, "
+                            "or return float(...).")
+    g, e = got["value"], expected["value"]
+    if math.isnan(e) != math.isnan(g) or (not math.isnan(e) and g != e):
+        hint = NAN_TO_ZERO if math.isnan(x) else NEG_INF if x == -math.inf else \
+            "relu(x) is x for x > 0 and 0 otherwise."
+        return Failure(case.label, "wrong value", call, expected=repr(e), returned=repr(g),
+                       hint=hint)
+    return None
+
+
+def scalar_oracle(x: float) -> float:
+    return x if (x > 0 or math.isnan(x)) else 0.0
+
+
+def scalar_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    xs = [2.5, -3.0, *rng.uniform(-10, 10, size=8 + 40 * hidden).tolist()]
+    return [Case(f"x = {x!r}", (x,)) for x in xs]
+
+
+def scalar_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    xs = [0.0, -0.0, math.nan, math.inf, -math.inf, 1e308, -5e-324]
+    return [Case(f"x = {x!r}", (x,)) for x in xs]
+
+
+def _scalar_item(grade_id: str, title: str, cases) -> Item:
+    return Item(grade_id=grade_id, title=title, points=1, targets=("relu_scalar",), cases=cases,
+                probe=probe_scalar, compare=compare_scalar, oracle=(scalar_oracle,),
+                forbidden=FORBIDDEN)
+
+
+relu_scalar_core = _scalar_item("relu_scalar_core", "relu_scalar: positive and negative floats",
+                                scalar_core_cases)
+relu_scalar_edge = _scalar_item("relu_scalar_edge", "relu_scalar: 0, NaN, infinities, extremes",
+                                scalar_edge_cases)
+
+
+# relu and relu_grad ----------------------------------------------------------------------
+
+def relu_oracle(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, x.dtype.type(0))
+
+
+def relu_grad_oracle(x: np.ndarray) -> np.ndarray:
+    return (x > 0).astype(x.dtype)
+
+
+RELU_HINTS = (
+    (lambda x, e, g: math.isnan(x), NAN_TO_ZERO),
+    (lambda x, e, g: x == -math.inf, NEG_INF),
+)
+
+
+def relu_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    cases = random_arrays(rng, (np.float64, np.float32))
+    if hidden:
+        cases += random_arrays(rng, (np.float64,), scale=100.0, shapes=((1000,), (5, 6, 7)))
+    return cases
+
+
+def relu_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    cases = [
+        Case("zeros", (np.array([0.0, -0.0, 0.0]),)),
+        Case("NaN", (np.array([1.5, np.nan, -2.0]),)),
+        Case("infinities", (np.array([np.inf, -np.inf, 3.0]),)),
+        Case("int64 array", (rng.integers(-50, 50, size=9),)),
+        Case("int8 array", (np.array([-128, -1, 0, 1, 127], dtype=np.int8),)),
+        Case("empty array", (np.zeros(0),)),
+    ]
+    if hidden:
+        cases += [
+            Case("uint8 array", (np.array([0, 1, 255], dtype=np.uint8),)),
+            Case("float16 array", (rng.standard_normal(8).astype(np.float16),)),
+            Case("int32 matrix", (rng.integers(-9, 9, size=(3, 3)).astype(np.int32),)),
+            Case("NaN and infinities in float32",
+                 (np.array([np.nan, -np.inf, np.inf, -1.0], dtype=np.float32),)),
+        ]
+    return cases
+
+
+def relu_grad_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    cases = [
+        Case("x = 0 exactly", (np.array([0.0, -0.0]),)),
+        Case("infinities", (np.array([np.inf, -np.inf]),)),
+        Case("float32 with zeros", (np.array([-1.5, 0.0, 2.0], dtype=np.float32),)),
+        Case("tiny values", (np.array([5e-324, -5e-324, 1e-300]),)),
+    ]
+    if hidden:
+        cases.append(Case("random with zeros", (np.round(rng.standard_normal(50)),)))
+    return cases
+
+
+RELU_RULES = ArrayRules("relu", hint="relu(x) = max(x, 0) elementwise, as a new array of the "
+                        "input's dtype.", hints=RELU_HINTS)
+GRAD_RULES = ArrayRules("relu_grad", hint="relu'(x) is 1 where x > 0 and 0 elsewhere, "
+                        "including at x = 0 (PyTorch's convention), in the input's dtype.",
+                        hints=((lambda x, e, g: x == 0, "PyTorch's convention is relu'(0) = 0: "
+                                "use x > 0, not x >= 0."),))
+
+relu_core = array_item(grade_id="relu_core", title="relu: values, dtype and shape on random arrays",
+                       points=2, target="relu", oracle=relu_oracle, cases=relu_core_cases,
+                       rules=RELU_RULES, forbidden=FORBIDDEN)
+relu_edge = array_item(grade_id="relu_edge", title="relu: NaN, infinities, zeros, integer dtypes",
+                       points=2, target="relu", oracle=relu_oracle, cases=relu_edge_cases,
+                       rules=RELU_RULES, forbidden=FORBIDDEN)
+relu_grad_core = array_item(grade_id="relu_grad_core", title="relu_grad: values on random arrays",
+                            points=1, target="relu_grad", oracle=relu_grad_oracle,
+                            cases=relu_core_cases, rules=GRAD_RULES, forbidden=FORBIDDEN)
+relu_grad_edge = array_item(grade_id="relu_grad_edge",
+                            title="relu_grad: x = 0, infinities, float32", points=1,
+                            target="relu_grad", oracle=relu_grad_oracle,
+                            cases=relu_grad_edge_cases, rules=GRAD_RULES, forbidden=FORBIDDEN)
+
+
+# ReLUFunction and ReLU ---------------------------------------------------------------------
+
+class OracleFunction(torch.autograd.Function):
+    """The oracle for ReLUFunction: PyTorch's relu with the mask as its backward."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.relu(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * (x > 0).to(grad_output.dtype)
+
+
+class OracleModule(nn.Module):
+    def forward(self, x):
+        return OracleFunction.apply(x)
+
+
+def tensor_record(t: object) -> Probe:
+    """Plain data describing a returned tensor."""
+    if type(t) is not torch.Tensor:
+        return {"kind": type(t).__name__}
+    return {"kind": "Tensor", "dtype": str(t.dtype).removeprefix("torch."),
+            "shape": list(t.shape), "value": t.detach().cpu().numpy().copy()}
+
+
+def probe_forward(case: Case, function) -> Probe:
+    x = torch.from_numpy(np.array(case.args[0])).requires_grad_(case.kwargs.get("grad", False))
+    before, version = x.detach().clone(), x._version
+    y = function.apply(x)
+    unchanged = np.array_equal(x.detach().numpy(), before.numpy(), equal_nan=True)
+    probe = {"out": tensor_record(y), "mutated": x._version != version or not unchanged}
+    if type(y) is torch.Tensor:
+        probe["tracks_grad"] = bool(y.requires_grad)
+    return probe
+
+
+def probe_backward(case: Case, function) -> Probe:
+    x = torch.from_numpy(np.array(case.args[0])).requires_grad_(True)
+    upstream = torch.from_numpy(np.array(case.args[1]))
+    y = function.apply(x)
+    y.backward(upstream)
+    probe: Probe = {"grad": tensor_record(x.grad)}
+    if "gradcheck" in case.kwargs:
+        away = torch.from_numpy(np.array(case.kwargs["gradcheck"])).requires_grad_(True)
+        try:
+            probe["gradcheck"] = bool(torch.autograd.gradcheck(function.apply, (away,),
+                                                               raise_exception=True))
+        except Exception as exc:  # noqa: BLE001 - the message is the feedback
+            probe["gradcheck"] = format_error(exc)[:300]
+    return probe
+
+
+def probe_module(case: Case, module_class, function) -> Probe:
+    module = module_class()
+    x = torch.from_numpy(np.array(case.args[0])).requires_grad_(True)
+    before = x.detach().numpy().copy()
+    net = nn.Sequential(nn.Identity(), module)
+    y = net(x)
+    probe: Probe = {
+        "mutated": not np.array_equal(x.detach().numpy(), before, equal_nan=True),
+        "is_module": isinstance(module, nn.Module),
+        "n_parameters": sum(p.numel() for p in module.parameters()),
+        "out": tensor_record(y),
+        "grad_fn": type(getattr(y, "grad_fn", None)).__name__,
+        "expected_grad_fn": f"{function.__name__}Backward",
+    }
+    if type(y) is torch.Tensor and y.requires_grad:
+        y.backward(torch.ones_like(y))
+        probe["grad"] = tensor_record(x.grad)
+    return probe
+
+
+def compare_tensors(label: str, call: str, x: np.ndarray, got: Probe, expected: Probe,
+                    what: str, hint: str) -> Failure | None:
+    """Compare two :func:`tensor_record` probes of an elementwise result for input ``x``."""
+    if got["kind"] != "Tensor":
+        return Failure(label, f"{what} has type {got['kind']}, not torch.Tensor", call, hint=hint)
+    for key in ("dtype", "shape"):
+        if got[key] != expected[key]:
+            return Failure(label, f"{what} has the wrong {key}", call,
+                           expected=f"{key} {expected[key]}", returned=f"{key} {got[key]}",
+                           hint=hint)
+    x = np.asarray(x)
+    index = first_mismatch(x, got["value"], expected["value"])
+    if index is not None:
+        where = f"{call}; first wrong entry at x = {describe(x.ravel()[index])} (index {index})"
+        return Failure(label, f"wrong values in {what}", where,
+                       expected=describe(expected["value"].ravel()[index]),
+                       returned=describe(got["value"].ravel()[index]), hint=hint)
+    return None
+
+
+def compare_forward(case: Case, got: Probe, expected: Probe) -> Failure | None:
+    call = f"ReLUFunction.apply(x) with x = {describe(np.asarray(case.args[0]))}"
+    hint = "forward returns a new tensor with the negative entries replaced by 0 " \
+           "(and NaN kept as NaN: torch.where(x > 0, x, 0) turns NaN into 0)."
+    if "error" in got:
+        return Failure(case.label, f"raised {got['error']}", call, hint=hint)
+    if got["mutated"]:
+        return Failure(case.label, "modified its input in place", call,
+                       hint="Do not write into x in forward; build a new tensor.")
+    failure = compare_tensors(case.label, call, case.args[0], got["out"], expected["out"],
+                              "the output", hint)
+    if failure is None and case.kwargs.get("grad") and not got.get("tracks_grad"):
+        return Failure(case.label, "the output does not require grad although x does", call,
+                       hint="Return a tensor computed from x inside forward; do not detach it.")
+    return failure
+
+
+def compare_backward(case: Case, got: Probe, expected: Probe) -> Failure | None:
+    call = (f"ReLUFunction.apply(x).backward(g) with x = {describe(np.asarray(case.args[0]))} "
+            f"and g = {describe(np.asarray(case.args[1]))}")
+    hint = "backward returns grad_output where x > 0 and 0 elsewhere (also 0 at x = 0)."
+    if "error" in got:
+        return Failure(case.label, f"raised {got['error']}", call,
+                       hint="Save what backward needs with ctx.save_for_backward(x).")
+    if got["grad"].get("kind") != "Tensor":
+        return Failure(case.label, "x.grad was not set", call, hint=hint)
+    failure = compare_tensors(case.label, call, case.args[0], got["grad"], expected["grad"],
+                              "gradient", hint)
+    if failure is None and "gradcheck" in got and got["gradcheck"] is not True:
+        return Failure(case.label, "torch.autograd.gradcheck failed", call,
+                       returned=str(got["gradcheck"]), hint=hint)
+    return failure
+
+
+def compare_module(case: Case, got: Probe, expected: Probe) -> Failure | None:
+    call = f"ReLU()(x) with x = {describe(np.asarray(case.args[0]))}"
+    if "error" in got:
+        return Failure(case.label, f"raised {got['error']}", call,
+                       hint="ReLU subclasses nn.Module; forward returns ReLUFunction.apply(x).")
+    if not got["is_module"]:
+        return Failure(case.label, "ReLU() is not an nn.Module", call,
+                       hint="class ReLU(nn.Module): ... and call super().__init__().")
+    if got["mutated"]:
+        return Failure(case.label, "changed its input in place", call,
+                       hint="ReLUFunction.forward must build a new tensor.")
+    if got["n_parameters"]:
+        return Failure(case.label,
+                       f"ReLU has {got['n_parameters']} parameters; it should have none",
+                       call, hint="ReLU has nothing to learn.")
+    failure = compare_tensors(case.label, call, case.args[0], got["out"], expected["out"],
+                              "the output", "ReLU()(x) must equal relu(x).")
+    if failure:
+        return failure
+    if got["grad_fn"] != got["expected_grad_fn"]:
+        return Failure(case.label, "the output was not computed by ReLUFunction", call,
+                       expected=f"grad_fn {got['expected_grad_fn']}",
+                       returned=f"grad_fn {got['grad_fn']}",
+                       hint="forward should return ReLUFunction.apply(x).")
+    return compare_tensors(case.label, call, case.args[0], got["grad"], expected["grad"],
+                           "gradient", "The gradient of sum(ReLU()(x)) is 1 where x > 0, else 0.")
+
+
+def forward_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    cases = [
+        Case("small float64 vector", (np.array([-2.0, -0.5, 0.5, 2.0]),)),
+        Case("random float32 matrix", (rng.standard_normal((3, 4)).astype(np.float32),)),
+        Case("random float64 batch that requires grad", (rng.standard_normal((2, 3, 4)),),
+             {"grad": True}),
+    ]
+    if hidden:
+        cases.append(Case("large random batch", (rng.standard_normal((16, 32)) * 10,)))
+    return cases
+
+
+def forward_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    cases = [
+        Case("zeros", (np.array([0.0, -0.0, 1.0]),)),
+        Case("NaN", (np.array([np.nan, -1.0, 1.0]),)),
+        Case("infinities", (np.array([np.inf, -np.inf, 1.0]),)),
+    ]
+    if hidden:
+        cases.append(Case("NaN and infinities in float32",
+                          (np.array([np.nan, np.inf, -np.inf, -2.0], dtype=np.float32),)))
+    return cases
+
+
+def backward_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    def away(shape):
+        x = rng.uniform(0.1, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+        return x
+
+    cases = [
+        Case("x with a zero entry, upstream gradient of ones",
+             (np.array([-1.0, 0.0, 2.0]), np.ones(3))),
+        Case("random x and random upstream gradient", (away((4,)), rng.standard_normal(4)),
+             {"gradcheck": away((5,))}),
+        Case("float32 matrix", (away((3, 3)).astype(np.float32),
+                                rng.standard_normal((3, 3)).astype(np.float32))),
+    ]
+    if hidden:
+        cases.append(Case("gradcheck on a batch", (away((2, 6)), rng.standard_normal((2, 6))),
+                          {"gradcheck": away((3, 4))}))
+    return cases
+
+
+def module_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    cases = [
+        Case("float32 batch", (rng.standard_normal((4, 5)).astype(np.float32),)),
+        Case("float64 image batch (N, C, H, W)", (rng.standard_normal((2, 3, 4, 4)),)),
+    ]
+    if hidden:
+        cases.append(Case("large float64 batch", (10 * rng.standard_normal((32, 16)),)))
+    return cases
+
+
+def module_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    cases = [
+        Case("zeros (gradient 0 there)", (np.array([[0.0, -1.0, 1.0]]),)),
+        Case("NaN and infinities", (np.array([[np.nan, np.inf, -np.inf, 2.0]]),)),
+    ]
+    if hidden:
+        cases.append(Case("float32 with zeros", (np.array([0.0, 3.0, -3.0], dtype=np.float32),)))
+    return cases
+
+
+relu_function_forward = Item(
+    grade_id="relu_function_forward", title="ReLUFunction.forward: values, dtype, no mutation",
+    points=2, targets=("ReLUFunction",), cases=forward_cases, probe=probe_forward,
+    compare=compare_forward, oracle=(OracleFunction,), forbidden=FORBIDDEN)
+relu_function_edge = Item(
+    grade_id="relu_function_edge", title="ReLUFunction.forward: zeros, NaN and infinities",
+    points=1, targets=("ReLUFunction",), cases=forward_edge_cases, probe=probe_forward,
+    compare=compare_forward, oracle=(OracleFunction,), forbidden=FORBIDDEN)
+relu_function_backward = Item(
+    grade_id="relu_function_backward", title="ReLUFunction.backward: gradients and gradcheck",
+    points=2, targets=("ReLUFunction",), cases=backward_cases, probe=probe_backward,
+    compare=compare_backward, oracle=(OracleFunction,), forbidden=FORBIDDEN)
+relu_module_core = Item(
+    grade_id="relu_module_core", title="ReLU module: an nn.Module built on ReLUFunction",
+    points=1, targets=("ReLU", "ReLUFunction"), cases=module_cases, probe=probe_module,
+    compare=compare_module, oracle=(OracleModule, OracleFunction), forbidden=FORBIDDEN)
+relu_module_edge = Item(
+    grade_id="relu_module_edge", title="ReLU module: zeros, NaN and infinities",
+    points=1, targets=("ReLU", "ReLUFunction"), cases=module_edge_cases, probe=probe_module,
+    compare=compare_module, oracle=(OracleModule, OracleFunction), forbidden=FORBIDDEN)
+
+ITEMS: tuple[Item, ...] = (
+    relu_scalar_core, relu_scalar_edge, relu_core, relu_edge, relu_grad_core, relu_grad_edge,
+    relu_function_forward, relu_function_edge, relu_function_backward, relu_module_core,
+    relu_module_edge,
+)

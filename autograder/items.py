@@ -1,0 +1,126 @@
+"""Graded items: what one nbgrader test cell checks, as data the grader and notebooks share.
+
+An item is split in two so that untrusted code never judges itself:
+
+* ``probe(case, *functions)`` calls the functions under test on one case and returns
+  *plain data* (arrays, numbers, strings) describing what they did. In a student's notebook
+  it runs in the student's kernel; the grader runs it in a sandboxed child process.
+* ``compare(case, got, expected)`` is trusted: it compares the probe of the student's
+  functions with the probe of a reference and returns a :class:`~autograder.report.Failure`
+  or ``None``.
+
+The reference is the item's ``oracle`` (PyTorch's built-ins or values the checks compute,
+so a notebook reveals nothing of ``solutions/``) or, at grading time, the instructor's
+solution. Cases come smallest first, so the first failing case is the simplest one.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autograder.forbidden import static_references, watch
+from autograder.report import Failure
+
+Probe = dict[str, Any]
+NOT_IMPLEMENTED = Failure(
+    "the function is implemented", "not implemented yet: the answer cell still raises "
+    "NotImplementedError", hint="Replace '# YOUR CODE HERE' and 'raise NotImplementedError()' "
+    "with your code, run the answer cell, then this check again.")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of the functions under test: its inputs and a description a student can read."""
+
+    label: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One graded test cell: its ``grade_id``, points, cases, probe, comparison and oracle."""
+
+    grade_id: str
+    title: str
+    points: int
+    targets: tuple[str, ...]
+    cases: Callable[[np.random.Generator, bool], Sequence[Case]]
+    probe: Callable[..., Probe]
+    compare: Callable[[Case, Probe, Probe], Failure | None]
+    oracle: tuple[Callable[..., Any], ...]
+    forbidden: tuple[str, ...] = ()
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of running one item on one set of functions."""
+
+    item: Item
+    failure: Failure | None
+    forbidden_calls: tuple[str, ...] = ()
+    cases_run: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None and not self.forbidden_calls
+
+    @property
+    def status(self) -> str:
+        if self.forbidden_calls:
+            return "forbidden"
+        return "passed" if self.failure is None else "failed"
+
+
+def safe_probe(item: Item, case: Case, functions: Sequence[Any]) -> Probe:
+    """Run the probe; an exception escaping the student's code becomes data, not a crash."""
+    try:
+        return item.probe(case, *functions)
+    except Exception as exc:  # noqa: BLE001 - any error of the student's code is reported
+        return {"error": format_error(exc)}
+
+
+def format_error(exc: BaseException) -> str:
+    """``"ZeroDivisionError: division by zero"``, plus the student's line when there is one."""
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return text.splitlines()[-1] if text else type(exc).__name__
+
+
+def run_item(
+    item: Item,
+    functions: Sequence[Any],
+    *,
+    reference: Sequence[Any] | None = None,
+    hidden: bool = False,
+    rng: np.random.Generator | None = None,
+) -> Outcome:
+    """Run every case of ``item`` on ``functions`` and compare with ``reference`` (the oracle).
+
+    Stops at the first failing case. A forbidden call, seen while the functions run or in
+    their code, fails the item whatever the values.
+    """
+    reference = item.oracle if reference is None else reference
+    rng = rng if rng is not None else np.random.default_rng()
+    static = tuple(
+        name for fn in functions for name in static_references(fn, item.forbidden)
+    )
+    cases = item.cases(rng, hidden)
+    for n, case in enumerate(cases, start=1):
+        expected = safe_probe(item, case, reference)
+        with watch(item.forbidden) as calls:
+            got = safe_probe(item, case, functions)
+        forbidden = tuple(dict.fromkeys(static + tuple(calls)))
+        if forbidden:
+            return Outcome(item, None, forbidden, n)
+        if got.get("error", "").startswith("NotImplementedError"):
+            return Outcome(item, NOT_IMPLEMENTED, (), n)
+        failure = item.compare(case, got, expected)
+        if failure is not None:
+            return Outcome(item, failure, (), n)
+    return Outcome(item, None, static, len(cases))

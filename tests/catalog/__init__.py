@@ -1,0 +1,45 @@
+"""Catalogs of student answers, wrong and right, one module per assignment.
+
+Each module defines ``WRONG`` and ``RIGHT``. An entry replaces some answer cells (by their
+nbgrader ``grade_id``) of the reference solution; the other answers stay the reference's.
+A wrong entry names exactly the graded items it must lose; a right one must lose none.
+"""
+
+from __future__ import annotations
+
+import importlib
+import textwrap
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Wrong:
+    """A plausible mistake: the answers that contain it and the items it must lose."""
+
+    name: str
+    answers: dict[str, str]
+    loses: frozenset[str]
+    status: str = "failed"  # or "forbidden" when the mistake is a forbidden call
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "answers", {k: textwrap.dedent(v).strip() + "\n"
+                                             for k, v in self.answers.items()})
+        object.__setattr__(self, "loses", frozenset(self.loses))
+
+
+@dataclass(frozen=True)
+class Right:
+    """A correct answer written differently from the reference: it must lose nothing."""
+
+    name: str
+    answers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "answers", {k: textwrap.dedent(v).strip() + "\n"
+                                             for k, v in self.answers.items()})
+
+
+def load(assignment: str) -> tuple[list[Wrong], list[Right]]:
+    """The catalog of one assignment."""
+    module = importlib.import_module(f"catalog.{assignment}")
+    return list(module.WRONG), list(module.RIGHT)
