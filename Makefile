@@ -6,8 +6,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JB_FLAGS := --builder html -n -W --keep-going
+ASSIGNMENTS := ex01_activations ex02_relu ex03_vanishing_gradient ex04_variants ex05_pitfalls
+# nbgrader runs helper programs (alembic) from the environment's bin directory
+export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: all book test lint clean distclean
+.PHONY: all book test lint exercises bench-checks clean distclean
 
 all: book
 
@@ -29,6 +32,14 @@ book: $(STAMP)
 ## test: run the whole test suite (it builds the book itself, in a temporary copy)
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## exercises: regenerate the student notebooks in exercises/ from solutions/ with nbgrader
+exercises: $(STAMP)
+	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$a --force --no-db || exit 1; done
+
+## bench-checks: time every check cell on the reference solutions (median and slowest)
+bench-checks: $(STAMP)
+	$(BIN)/python bench/check_cells.py
 
 ## lint: ruff on the project's Python code
 lint: $(STAMP)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from autograder.checks import ex01_activations, ex02_relu
+from autograder.checks import ex01_activations, ex02_relu, ex05_pitfalls
 from autograder.items import Item
 
 ASSIGNMENTS: dict[str, tuple[Item, ...]] = {
     "ex01_activations": ex01_activations.ITEMS,
     "ex02_relu": ex02_relu.ITEMS,
+    "ex05_pitfalls": ex05_pitfalls.ITEMS,
 }
 
 

@@ -12,6 +12,8 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
+from autograder.catalog import ASSIGNMENTS
+
 from conftest import ROOT, Build, copy_tree, make_book
 from test_toc import toc_entries
 
@@ -114,7 +116,7 @@ def test_math_pages_load_the_local_mathjax(built_book: Build):
     math_pages = [p for p in pages(built_book) if 'class="math' in p.read_text(encoding="utf-8")]
     assert math_pages, "no page contains math"
     for page in math_pages:
-        scripts = [s.get("src", "") for s in soup(page).find_all("script")]
+        scripts = [s.get("src", "").split("?")[0] for s in soup(page).find_all("script")]
         mathjax = [s for s in scripts if s.endswith("mathjax/tex-chtml.js")]
         assert mathjax, f"{page.name} has math but does not load the local MathJax"
         assert (page.parent / mathjax[0]).resolve().is_file()
@@ -124,7 +126,8 @@ def test_math_pages_load_the_local_mathjax(built_book: Build):
 
 def test_vendored_mathjax_is_not_injected_into_every_page(built_book: Build):
     """Only tex-chtml.js is loaded; its components and fonts are fetched by MathJax on demand."""
-    scripts = [s.get("src", "") for s in soup(built_book.html / "index.html").find_all("script")]
+    front = built_book.html / "book" / "intro.html"
+    scripts = [s.get("src", "") for s in soup(front).find_all("script")]
     assert sum("mathjax/" in s for s in scripts) == 1, scripts
 
 
@@ -158,3 +161,24 @@ def test_make_book_fails_on_a_cell_error_or_a_warning(broken_copy: Path, block: 
     build = make_book(broken_copy)
     assert build.returncode != 0, build.output[-3000:]
     assert expected in build.output, build.output[-3000:]
+
+
+def test_exercises_page_offers_each_student_notebook_as_released(built_book: Build):
+    page = built_book.html / "book" / "exercises.html"
+    links = [a["href"] for a in soup(page).find_all("a", href=True) if a["href"].endswith(".ipynb")]
+    for assignment in ASSIGNMENTS:
+        name = f"{assignment}.ipynb"
+        found = [href for href in links if href.endswith(f"/{name}")]
+        assert found, f"no download link for {name}"
+        served = (page.parent / found[0]).resolve()
+        committed = ROOT / "exercises" / assignment / name
+        assert served.read_bytes() == committed.read_bytes()
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_exercise_page_shows_the_notebook_unexecuted(built_book: Build, assignment: str):
+    page = built_book.html / "exercises" / assignment / f"{assignment}.html"
+    html = soup(page)
+    assert "raise NotImplementedError()" in html.get_text()
+    assert not html.select(".cell_output"), "a student notebook was executed"
+    assert f"_sources/exercises/{assignment}/{assignment}.ipynb" in page.read_text()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from bookkit import data, plotting, training
 from torch import nn
+
+from bookkit import data, plotting, training
 
 
 def test_xor_labels_follow_the_sign_of_the_product_of_the_corners():

@@ -14,7 +14,7 @@ ids = [c.name for c in CHAPTERS]
 
 
 def test_there_are_chapters():
-    assert len(CHAPTERS) >= 2
+    assert CHAPTERS, "no chapter matches book/chNN_*.md"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=ids)
