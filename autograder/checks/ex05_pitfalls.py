@@ -202,22 +202,9 @@ def build_model(name: str, seed: int) -> nn.Module:
 
 def dead_relu_oracle(model: nn.Module, x: torch.Tensor) -> list[float]:
     """The definition: per nn.ReLU, the share of units equal to 0 for every sample."""
-    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
-    dead: dict[int, torch.Tensor] = {}
-
-    def recorder(i: int):
-        def hook(module, inputs, output):
-            dead[i] = (output == 0).reshape(output.shape[0], -1).all(dim=0)
-        return hook
-
-    handles = [m.register_forward_hook(recorder(i)) for i, m in enumerate(relus)]
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return [int(dead[i].sum()) / dead[i].numel() for i in range(len(relus))]
+    outputs, _ = relu_outputs(model, x)
+    dead = [(out == 0).reshape(out.shape[0], -1).all(dim=0) for out in outputs]
+    return [int(d.sum()) / d.numel() for d in dead]
 
 
 def relu_outputs(model: nn.Module, x: torch.Tensor) -> tuple[list[torch.Tensor], list[int]]:
