@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from autograder.checks import ex01_activations, ex02_relu, ex05_pitfalls
+from autograder.checks import (
+    ex01_activations,
+    ex02_relu,
+    ex03_vanishing_gradient,
+    ex04_variants,
+    ex05_pitfalls,
+)
 from autograder.items import Item
 
 ASSIGNMENTS: dict[str, tuple[Item, ...]] = {
     "ex01_activations": ex01_activations.ITEMS,
     "ex02_relu": ex02_relu.ITEMS,
+    "ex03_vanishing_gradient": ex03_vanishing_gradient.ITEMS,
+    "ex04_variants": ex04_variants.ITEMS,
     "ex05_pitfalls": ex05_pitfalls.ITEMS,
 }
 

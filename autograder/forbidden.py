@@ -18,7 +18,7 @@ import dis
 import importlib
 import inspect
 import types
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 
@@ -34,6 +34,18 @@ def resolve(dotted: str) -> tuple[object, str, object]:
             owner = getattr(owner, name)
         return owner, parts[-1], getattr(owner, parts[-1])
     raise ImportError(f"cannot resolve {dotted!r}")
+
+
+def existing(names: Sequence[str]) -> tuple[str, ...]:
+    """The dotted names that exist in this PyTorch (deprecated aliases come and go)."""
+    found = []
+    for name in names:
+        try:
+            resolve(name)
+        except (ImportError, AttributeError):
+            continue
+        found.append(name)
+    return tuple(found)
 
 
 @contextmanager
@@ -114,7 +126,8 @@ def static_references(obj: object, forbidden: Iterable[str]) -> list[str]:
     """Forbidden callables that ``obj``'s code refers to, directly or through helpers.
 
     Follows global names, closure cells and attribute chains of modules and classes, and
-    descends into the helper functions and classes defined in the same namespace. A chain
+    descends into the helper functions and classes defined in the same namespace. A class
+    that inherits from a forbidden class counts. A chain
     that starts at a forbidden callable's package and ends in its name (``torch.ops.aten.relu``)
     counts too.
     """
@@ -128,6 +141,8 @@ def static_references(obj: object, forbidden: Iterable[str]) -> list[str]:
     roots = {name.split(".")[0] for name in forbidden}
     leaves = {name.rsplit(".", 1)[-1] for name in forbidden}
     found: list[str] = []
+    if isinstance(obj, type):  # a subclass of the forbidden class inherits its work
+        found += [targets[id(base)] for base in obj.__mro__[1:] if id(base) in targets]
     seen: set[int] = set()
     pending = list(_functions_of(obj))
     while pending:

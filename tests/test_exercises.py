@@ -116,6 +116,14 @@ def test_catalog_has_three_mistakes_per_function(assignment):
         assert len(mistakes) >= 3, f"{name}: {len(mistakes)} wrong implementations"
 
 
+def test_catalogs_hold_sixty_mistakes_and_twenty_correct_alternatives():
+    wrong = [w for a in ASSIGNMENTS for w in catalog.load(a)[0]]
+    right = [r for a in ASSIGNMENTS for r in catalog.load(a)[1]]
+    assert len(wrong) >= 60, f"{len(wrong)} wrong implementations"
+    assert len(right) >= 20, f"{len(right)} correct alternatives"
+    assert len({w.name for w in wrong}) == len(wrong), "two wrong answers share a name"
+
+
 def test_check_reports_the_simplest_failing_input():
     def relu(x):
         return np.where(x > 0, x, 0.0).astype(x.dtype)

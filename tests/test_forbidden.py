@@ -75,3 +75,15 @@ def test_static_references_leaves_allowed_code_alone():
 
     assert static_references(relu, RELU) == []
     assert static_references(ReLU, RELU) == []
+
+
+def test_static_references_catches_a_subclass_of_a_forbidden_class():
+    class MyReLU(torch.nn.ReLU):
+        pass
+
+    class Plain(torch.nn.Module):
+        def forward(self, x):
+            return x
+
+    assert static_references(MyReLU, RELU) == ["torch.nn.ReLU"]
+    assert static_references(Plain, RELU) == []

@@ -8,9 +8,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.elementwise import ArrayRules, array_item, first_mismatch, random_arrays
+from autograder.elementwise import ArrayRules, array_item, random_arrays
 from autograder.items import Case, Item, Probe, format_error
 from autograder.report import Failure, describe
+from autograder.tensors import compare_tensors, tensor_record
 
 FORBIDDEN = (
     "torch.relu", "torch.relu_", "torch.nn.functional.relu", "torch.nn.functional.relu_",
@@ -179,14 +180,6 @@ class OracleModule(nn.Module):
         return OracleFunction.apply(x)
 
 
-def tensor_record(t: object) -> Probe:
-    """Plain data describing a returned tensor."""
-    if type(t) is not torch.Tensor:
-        return {"kind": type(t).__name__}
-    return {"kind": "Tensor", "dtype": str(t.dtype).removeprefix("torch."),
-            "shape": list(t.shape), "value": t.detach().cpu().numpy().copy()}
-
-
 def probe_forward(case: Case, function) -> Probe:
     x = torch.from_numpy(np.array(case.args[0])).requires_grad_(case.kwargs.get("grad", False))
     before, version = x.detach().clone(), x._version
@@ -232,26 +225,6 @@ def probe_module(case: Case, module_class, function) -> Probe:
         y.backward(torch.ones_like(y))
         probe["grad"] = tensor_record(x.grad)
     return probe
-
-
-def compare_tensors(label: str, call: str, x: np.ndarray, got: Probe, expected: Probe,
-                    what: str, hint: str) -> Failure | None:
-    """Compare two :func:`tensor_record` probes of an elementwise result for input ``x``."""
-    if got["kind"] != "Tensor":
-        return Failure(label, f"{what} has type {got['kind']}, not torch.Tensor", call, hint=hint)
-    for key in ("dtype", "shape"):
-        if got[key] != expected[key]:
-            return Failure(label, f"{what} has the wrong {key}", call,
-                           expected=f"{key} {expected[key]}", returned=f"{key} {got[key]}",
-                           hint=hint)
-    x = np.asarray(x)
-    index = first_mismatch(x, got["value"], expected["value"])
-    if index is not None:
-        where = f"{call}; first wrong entry at x = {describe(x.ravel()[index])} (index {index})"
-        return Failure(label, f"wrong values in {what}", where,
-                       expected=describe(expected["value"].ravel()[index]),
-                       returned=describe(got["value"].ravel()[index]), hint=hint)
-    return None
 
 
 def compare_forward(case: Case, got: Probe, expected: Probe) -> Failure | None:

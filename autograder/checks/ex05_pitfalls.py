@@ -18,22 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.forbidden import resolve
+from autograder.forbidden import existing
 from autograder.items import Case, Item, Probe, format_error
 from autograder.report import Failure, describe
-
-
-def existing(names: Sequence[str]) -> tuple[str, ...]:
-    """The dotted names that exist in this PyTorch (deprecated aliases come and go)."""
-    found = []
-    for name in names:
-        try:
-            resolve(name)
-        except (ImportError, AttributeError):
-            continue
-        found.append(name)
-    return tuple(found)
-
 
 CLIP_FORBIDDEN = existing((
     "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_norm",
