@@ -92,6 +92,44 @@ def format_error(exc: BaseException) -> str:
     return text.splitlines()[-1] if text else type(exc).__name__
 
 
+@dataclass(frozen=True)
+class ItemProbe:
+    """What the functions under test did on each case of one item: plain data only.
+
+    ``probes`` has one entry per case, in order; ``forbidden_calls`` lists the forbidden
+    callables seen while the functions ran or named in their code.
+    """
+
+    probes: list[Probe]
+    forbidden_calls: tuple[str, ...] = ()
+
+
+def probe_item(item: Item, functions: Sequence[Any], cases: Sequence[Case]) -> ItemProbe:
+    """Run the functions on every case (the untrusted half of an item, no comparison)."""
+    static = tuple(name for fn in functions for name in static_references(fn, item.forbidden))
+    probes, seen = [], list(static)
+    for case in cases:
+        with watch(item.forbidden) as calls:
+            probes.append(safe_probe(item, case, functions))
+        seen += calls
+    return ItemProbe(probes, tuple(dict.fromkeys(seen)))
+
+
+def judge(item: Item, cases: Sequence[Case], got: ItemProbe,
+          expected: Sequence[Probe]) -> tuple[Outcome, int | None]:
+    """Compare probes with the reference's (the trusted half): the outcome and the index of
+    the first failing case (``None`` when every case passed or a forbidden call was seen)."""
+    if got.forbidden_calls:
+        return Outcome(item, None, got.forbidden_calls, len(got.probes)), None
+    for n, (case, probe, reference) in enumerate(zip(cases, got.probes, expected, strict=True)):
+        if str(probe.get("error", "")).startswith("NotImplementedError"):
+            return Outcome(item, NOT_IMPLEMENTED, (), n + 1), n
+        failure = item.compare(case, probe, reference)
+        if failure is not None:
+            return Outcome(item, failure, (), n + 1), n
+    return Outcome(item, None, (), len(cases)), None
+
+
 def run_item(
     item: Item,
     functions: Sequence[Any],

@@ -1,0 +1,110 @@
+"""The command line: argument parsing, progress, the summary and the exit code.
+
+Exit code 0 when every submission was graded, whatever it scored; 2 with a one-line message
+when the grader itself could not run (no such course directory, unknown assignment, missing
+release or solutions, a gradebook it cannot open).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from autograder import records, sandbox
+from autograder.grading import Batch, SetupError, StudentResult
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m autograder",
+                                  description="Grade nbgrader submissions in a sandbox.")
+    commands = top.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser(
+        "grade", help="grade the submissions of one assignment",
+        description="Grade COURSE_DIR/submitted/<student>/ASSIGNMENT/ASSIGNMENT.ipynb; write "
+                    "COURSE_DIR/grades/ASSIGNMENT.csv, HTML feedback under "
+                    "COURSE_DIR/feedback/ and the scores in COURSE_DIR/gradebook.db.")
+    grade.add_argument("course_dir", type=Path)
+    grade.add_argument("assignment")
+    grade.add_argument("--student", action="append", metavar="ID",
+                       help="grade only this student (repeatable); default: every submission")
+    grade.add_argument("--jobs", type=int, default=1, metavar="N",
+                       help="submissions graded at the same time (default 1)")
+    grade.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="wall-clock limit per submission (default 60)")
+    grade.add_argument("--memory", type=int, default=2048, metavar="MB",
+                       help="memory a submission may allocate (default 2048)")
+    grade.add_argument("--force", action="store_true",
+                       help="regrade submissions already graded and unchanged since")
+    grade.add_argument("--seed", type=int, help="seed of the random cases (default: fresh)")
+    return top
+
+
+class Progress:
+    """A one-line bar with count and ETA on a terminal; one plain line per student otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.start = time.monotonic()
+
+    def __call__(self, result: StudentResult, done: int, total: int) -> None:
+        max_points = sum(i.max_points for i in result.items)
+        if not self.tty:
+            print(f"[{done}/{total}] {result.student}: {result.score:g}/{max_points:g}",
+                  file=self.stream, flush=True)
+            return
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / done * (total - done)
+        width = 30
+        filled = int(width * done / max(total, 1))
+        bar = "#" * filled + "." * (width - filled)
+        end = "\n" if done == total else ""
+        print(f"\r[{bar}] {done}/{total}  ETA {eta:4.0f} s  {result.student[:20]:20}",
+              end=end, file=self.stream, flush=True)
+
+
+def grade(args: argparse.Namespace) -> int:
+    limits = sandbox.Limits(timeout=args.timeout, memory_mb=args.memory)
+    batch = Batch(args.course_dir, args.assignment, limits=limits, jobs=args.jobs,
+                  seed=args.seed)
+    summary = batch.run(args.student, force=args.force, on_result=Progress(sys.stderr))
+    results = batch.all_results()
+    wanted = set(args.student) if args.student else None
+    course = batch.course
+    records.write_csv(course / "grades" / f"{args.assignment}.csv", results)
+    for result in summary.graded:
+        records.write_feedback(course / "feedback" / result.student / args.assignment /
+                               f"{args.assignment}.html", result,
+                               [p.item for p in batch.assignment.plans])
+    url = f"sqlite:///{course / 'gradebook.db'}"
+    records.ensure_assignment(url, args.assignment,
+                              course / "solutions" / args.assignment / f"{args.assignment}.ipynb")
+    records.sync_gradebook(url, [r for r in results if wanted is None or r.student in wanted])
+    statuses = collections.Counter(i.status for r in summary.graded for i in r.items)
+    scores = [r.score for r in summary.graded]
+    mean = sum(scores) / len(scores) if scores else 0.0
+    print(f"graded {len(summary.graded)} submission(s) of {args.assignment} in "
+          f"{summary.seconds:.1f} s"
+          + (f", skipped {len(summary.skipped)} already graded (use --force to regrade)"
+             if summary.skipped else "")
+          + f"; mean score {mean:.2f}; items: "
+          + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
+    print(f"grades: {course / 'grades' / (args.assignment + '.csv')}")
+    enforced = [k for k, v in sandbox.confinement().items() if v]
+    missing = [k for k, v in sandbox.confinement().items() if not v]
+    print("sandbox: " + ", ".join(enforced)
+          + (f" (not available here: {', '.join(missing)})" if missing else ""))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return grade(args)
+    except SetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

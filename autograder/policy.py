@@ -1,0 +1,54 @@
+"""What an answer cell may use: numerical modules, not the machinery around it.
+
+The sandbox stops a submission from harming the grader; this scan stops it from tampering with
+the checks that run in its own process (patching a probe, reading the call watcher, installing
+an IPython input transformer). An answer that imports a module outside :data:`ALLOWED_MODULES`
+or names one of :data:`DENIED_NAMES` earns 0 for the items of that answer, status
+``forbidden``, with a message naming what it used. The notebooks state the rule.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from autograder.submission import strip_magics
+
+ALLOWED_MODULES = frozenset({
+    "math", "cmath", "numbers", "numpy", "torch", "scipy", "functools", "itertools",
+    "operator", "collections", "typing", "dataclasses", "warnings", "statistics", "fractions",
+    "decimal", "random", "abc", "enum", "matplotlib", "__future__",
+})
+DENIED_NAMES = frozenset({
+    "__import__", "__builtins__", "globals", "locals", "vars", "setattr", "delattr", "exec",
+    "eval", "compile", "open", "breakpoint", "input", "get_ipython", "exit", "quit",
+    "sys", "os", "gc", "ctypes", "inspect", "importlib", "builtins", "subprocess", "signal",
+    "threading", "multiprocessing", "socket", "shutil", "pathlib", "io", "pickle",
+    "autograder", "nbgrader", "IPython",
+})
+DENIED_ATTRIBUTES = frozenset({
+    "__globals__", "__code__", "__closure__", "__builtins__", "__subclasses__", "__dict__",
+    "__getattribute__", "__setattr__", "__delattr__", "__import__", "__loader__", "__spec__",
+    "__bases__", "__mro__", "__base__", "f_globals", "f_locals", "f_back", "gi_frame",
+    "_getframe", "system", "kill", "killpg", "fork", "spawn", "testing",
+})
+
+
+def violations(source: str) -> list[str]:
+    """What ``source`` uses that answers may not, in order of appearance (empty when fine)."""
+    try:
+        tree = ast.parse(strip_magics(source))
+    except SyntaxError:
+        return []  # the cell fails when it runs; that is reported there
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) \
+                else [node.module or "."]
+            for module in modules:
+                if module.split(".")[0] not in ALLOWED_MODULES:
+                    found.append(f"import {module}")
+        elif isinstance(node, ast.Name) and node.id in DENIED_NAMES:
+            found.append(node.id)
+        elif isinstance(node, ast.Attribute) and node.attr in DENIED_ATTRIBUTES:
+            found.append(f".{node.attr}")
+    return list(dict.fromkeys(found))

@@ -1,0 +1,115 @@
+"""Where results go: the CSV of grades, each student's HTML feedback, the nbgrader gradebook.
+
+Each is rewritten from the per-student result files, so writing it again is always safe: the
+CSV is replaced atomically (never torn, never duplicated), and the gradebook is brought up to
+date with ``update`` semantics.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import ComputeChecksums, SaveCells
+from sqlalchemy.exc import SAWarning
+
+from autograder.grading import StudentResult, write_atomically
+from autograder.items import Item
+
+# nbgrader's Gradebook runs the `alembic` command that is installed next to this interpreter
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable),
+                                      os.environ.get("PATH", "")])
+
+CSV_FIELDS = ("student_id", "assignment", "grade_id", "points", "max_points", "status",
+              "message")
+
+
+def write_csv(path: Path, results: Sequence[StudentResult]) -> None:
+    """One row per student and item, students in order, items in notebook order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for result in sorted(results, key=lambda r: r.student):
+        for item in result.items:
+            writer.writerow([result.student, result.assignment, item.grade_id,
+                             f"{item.points:g}", f"{item.max_points:g}", item.status,
+                             item.message])
+    write_atomically(path, buffer.getvalue())
+
+
+def write_feedback(path: Path, result: StudentResult, items: Sequence[Item]) -> None:
+    """A self-contained HTML page for the student: each check, its points and its report."""
+    titles = {i.grade_id: i.title for i in items}
+    total = sum(i.max_points for i in result.items)
+    rows = []
+    for item in result.items:
+        report = html.escape(item.feedback) if item.status != "passed" else ""
+        rows.append(
+            f"<tr class='{item.status}'><td>{html.escape(titles.get(item.grade_id, ''))}"
+            f"<br><code>{html.escape(item.grade_id)}</code></td><td>{item.status}</td>"
+            f"<td>{item.points:g} / {item.max_points:g}</td><td><pre>{report}</pre></td></tr>")
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in result.notes)
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Feedback: {html.escape(result.assignment)}, {html.escape(result.student)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; max-width: 70rem; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td, th {{ border: 1px solid #999; padding: .4rem; vertical-align: top; text-align: left; }}
+tr.passed td:nth-child(2) {{ color: #1a6b1a; }}
+tr:not(.passed) td:nth-child(2) {{ color: #a01010; font-weight: bold; }}
+pre {{ white-space: pre-wrap; margin: 0; }}
+</style></head><body>
+<h1>{html.escape(result.assignment)}: {result.score:g} / {total:g} points</h1>
+<p>Student: {html.escape(result.student)}</p>
+{f"<ul>{notes}</ul>" if notes else ""}
+<table><thead><tr><th scope="col">check</th><th scope="col">status</th>
+<th scope="col">points</th><th scope="col">report</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody></table></body></html>
+"""
+    write_atomically(path, page)
+
+
+def ensure_assignment(gradebook_url: str, assignment: str, source: Path) -> None:
+    """Record the assignment's cells in the gradebook as ``nbgrader generate_assignment`` does
+    (its own ComputeChecksums and SaveCells preprocessors), if they are not there yet."""
+    with Gradebook(gradebook_url) as gb:
+        try:
+            gb.find_notebook(assignment, assignment)
+            return
+        except MissingEntry:
+            gb.update_or_create_assignment(assignment)
+    nb = nbformat.read(str(source), as_version=4)
+    resources = {"nbgrader": {"db_url": gradebook_url, "assignment": assignment,
+                              "notebook": assignment}}
+    nb, resources = ComputeChecksums().preprocess(nb, resources)
+    SaveCells().preprocess(nb, resources)
+
+
+def sync_gradebook(gradebook_url: str, results: Sequence[StudentResult]) -> None:
+    """Store every result's item scores as nbgrader autograde would (auto_score per grade cell)."""
+    with Gradebook(gradebook_url) as gb, warnings.catch_warnings():
+        # nbgrader's add_submission makes SQLAlchemy warn about its own autoflush
+        warnings.simplefilter("ignore", SAWarning)
+        for result in results:
+            gb.update_or_create_student(result.student)
+            try:
+                gb.find_submission(result.assignment, result.student)
+            except MissingEntry:
+                gb.add_submission(result.assignment, result.student)
+            for item in result.items:
+                grade = gb.find_grade(item.grade_id, result.assignment, result.assignment,
+                                      result.student)
+                grade.auto_score = item.points
+                grade.needs_manual_grade = grade.manual_score is not None
+            gb.db.commit()
