@@ -20,7 +20,7 @@ ALLOWED_MODULES = frozenset({
 })
 DENIED_NAMES = frozenset({
     "__import__", "__builtins__", "globals", "locals", "vars", "setattr", "delattr", "exec",
-    "eval", "compile", "open", "breakpoint", "input", "get_ipython", "exit", "quit",
+    "eval", "compile", "open", "breakpoint", "get_ipython", "exit", "quit",
     "sys", "os", "gc", "ctypes", "inspect", "importlib", "builtins", "subprocess", "signal",
     "threading", "multiprocessing", "socket", "shutil", "pathlib", "io", "pickle",
     "autograder", "nbgrader", "IPython",

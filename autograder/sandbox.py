@@ -33,6 +33,7 @@ from pathlib import Path
 CLONE_NEWNET = 0x40000000
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_PDEATHSIG = 1
 FIRST_UID = 61000  # one unprivileged uid per job slot: 61000, 61001, ...
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -114,6 +115,7 @@ def _confine(scratch: Path, uid: int, limits: Limits) -> None:  # pragma: no cov
     else:
         os.chdir(scratch)
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after setuid, which clears it
     os.environ.clear()
     os.environ.update({"PATH": "/nonexistent", "HOME": "/", "LANG": "C.UTF-8",
                        "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"})
@@ -181,13 +183,18 @@ def kill_everything(child: Child) -> None:
         os.killpg(child.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    kill_uid(child.uid)
+
+
+def kill_uid(uid: int) -> None:
+    """Kill every process of ``uid`` (when privileged): a reaper that ``kill(-1)`` s as it."""
     if not privileged():
         return
     reaper = os.fork()
     if reaper == 0:  # pragma: no cover - runs in the reaper
         try:
-            os.setgid(child.uid)
-            os.setuid(child.uid)
+            os.setgid(uid)
+            os.setuid(uid)
             os.kill(-1, signal.SIGKILL)
         finally:
             os._exit(0)

@@ -39,7 +39,7 @@ def encode(value: Any) -> tuple[str, bytes]:
         if type(v) is np.ndarray:
             if v.dtype.kind not in ARRAY_KINDS:
                 raise WireError(f"array of dtype {v.dtype} is not plain data")
-            arrays.append(np.ascontiguousarray(v))
+            arrays.append(v.copy(order="C"))  # ascontiguousarray would make 0-d arrays 1-d
             return {"__array__": len(arrays) - 1}
         if type(v) in (list, tuple):
             return [convert(x, depth + 1) for x in v]

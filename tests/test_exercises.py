@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from autograder import cells
+from autograder import cells, policy
 from autograder.catalog import ASSIGNMENTS, find
 from autograder.items import run_item
 from autograder.notebook import check
@@ -122,6 +122,25 @@ def test_catalogs_hold_sixty_mistakes_and_twenty_correct_alternatives():
     assert len(wrong) >= 60, f"{len(wrong)} wrong implementations"
     assert len(right) >= 20, f"{len(right)} correct alternatives"
     assert len({w.name for w in wrong}) == len(wrong), "two wrong answers share a name"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_honest_answers_stay_within_what_answers_may_use(assignment):
+    """The grader's policy (no os, sys, open, ...) never touches an honest answer."""
+    wrong, right = catalog.load(assignment)
+    sources = list(cells.answers(solution(assignment)).values())
+    sources += [s for entry in [*wrong, *right] for s in entry.answers.values()]
+    flagged = {s[:60]: policy.violations(s) for s in sources if policy.violations(s)}
+    assert not flagged
+
+
+def test_policy_names_what_an_answer_may_not_use():
+    assert set(policy.violations("import os\nos.kill(1, 9)")) == {"import os", "os", ".kill"}
+    assert policy.violations("import numpy as np\nfrom math import exp\nimport torch.nn") == []
+    assert policy.violations("x = get_ipython()") == ["get_ipython"]
+    assert policy.violations("f.__globals__['g'] = 1") == [".__globals__"]
+    assert policy.violations("%matplotlib inline\nimport numpy") == []
+    assert policy.violations("def f(:") == []  # a syntax error is reported when the cell runs
 
 
 def test_check_reports_the_simplest_failing_input():

@@ -3,6 +3,7 @@ autograde give full marks to the solutions, zero to the blanks, partial to parti
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
@@ -61,30 +62,23 @@ def test_validate_passes_every_solution_and_fails_every_blank():
         assert "not implemented yet" in blank.stdout
 
 
-def submission(assignment: str, answers: dict[str, str]) -> nbformat.NotebookNode:
-    """The released notebook with some answer cells filled in, as a student would submit it."""
-    nb = cells.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb")
-    for cell in nb.cells:
-        grade_id = cells.nbgrader(cell).get("grade_id")
-        if cells.is_answer(cell) and grade_id in answers:
-            cell.source = answers[grade_id]
-    return nb
-
-
 def test_autograde_gives_full_zero_and_partial_scores(course: Path):
     expected: dict[tuple[str, str], dict[str, float]] = {}
     for assignment, items in ASSIGNMENTS.items():
         solved = cells.answers(cells.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb"))
-        partial = catalog.load(assignment)[0][0]  # the first mistake of the catalog
+        mistakes = catalog.load(assignment)[0]
+        first, last = mistakes[0], mistakes[-1]  # two mistakes of the catalog
         students = {
             "solved": (solved, {}),
             "blank": ({}, {i.grade_id for i in items}),
-            "partial": ({**solved, **partial.answers}, partial.loses),
+            "partial": ({**solved, **first.answers}, first.loses),
+            "partial2": ({**solved, **last.answers}, last.loses),
         }
         for student, (answers, lost) in students.items():
             folder = course / "submitted" / student / assignment
             folder.mkdir(parents=True, exist_ok=True)
-            nbformat.write(submission(assignment, answers), folder / f"{assignment}.ipynb")
+            notebook = catalog.notebook_with(assignment, answers)
+            nbformat.write(notebook, folder / f"{assignment}.ipynb")
             expected[student, assignment] = {
                 i.grade_id: 0.0 if i.grade_id in lost else float(i.points) for i in items}
         done = nbgrader("autograde", assignment, "--create", cwd=course)
@@ -95,3 +89,17 @@ def test_autograde_gives_full_zero_and_partial_scores(course: Path):
             notebook = gradebook.find_submission_notebook(assignment, assignment, student)
             got = {g.name: g.score for g in notebook.grades if g.cell.max_score}
             assert got == scores, (student, assignment)
+
+    # our grader, on a copy of the same submissions, gives the same score to every item
+    ours = course.parent / "ours"
+    shutil.copytree(course, ours, ignore=shutil.ignore_patterns("gradebook.db", "autograded",
+                                                                "feedback"))
+    for assignment in ASSIGNMENTS:
+        done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(ours),
+                               assignment, "--jobs", "2"], capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        with open(ours / "grades" / f"{assignment}.csv", newline="") as f:
+            for row in csv.DictReader(f):
+                want = expected[row["student_id"], assignment][row["grade_id"]]
+                assert float(row["points"]) == want, row

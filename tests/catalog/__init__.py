@@ -11,6 +11,12 @@ import importlib
 import textwrap
 from dataclasses import dataclass, field
 
+import nbformat
+
+from autograder import cells
+
+from conftest import ROOT
+
 
 @dataclass(frozen=True)
 class Wrong:
@@ -37,6 +43,16 @@ class Right:
     def __post_init__(self) -> None:
         object.__setattr__(self, "answers", {k: textwrap.dedent(v).strip() + "\n"
                                              for k, v in self.answers.items()})
+
+
+def notebook_with(assignment: str, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """The released notebook with some answer cells filled in, as a student would submit it."""
+    nb = cells.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb")
+    for cell in nb.cells:
+        grade_id = cells.nbgrader(cell).get("grade_id")
+        if cells.is_answer(cell) and grade_id in answers:
+            cell.source = answers[grade_id]
+    return nb
 
 
 def load(assignment: str) -> tuple[list[Wrong], list[Right]]:
