@@ -10,7 +10,7 @@ ASSIGNMENTS := ex01_activations ex02_relu ex03_vanishing_gradient ex04_variants 
 # nbgrader runs helper programs (alembic) from the environment's bin directory
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: all book test lint exercises bench-checks clean distclean
+.PHONY: all book test lint exercises bench-checks bench-grading clean distclean
 
 all: book
 
@@ -36,6 +36,13 @@ test: $(STAMP)
 ## exercises: regenerate the student notebooks in exercises/ from solutions/ with nbgrader
 exercises: $(STAMP)
 	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$a --force --no-db || exit 1; done
+
+## bench-grading: our grader vs nbgrader autograde (N=200 per assignment, nbgrader on 20)
+N ?= 200
+NBGRADER_SAMPLE ?= 20
+JOBS ?= 2
+bench-grading: $(STAMP)
+	$(BIN)/python bench/grading.py $(N) --jobs $(JOBS) --nbgrader-sample $(NBGRADER_SAMPLE)
 
 ## bench-checks: time every check cell on the reference solutions (median and slowest)
 bench-checks: $(STAMP)

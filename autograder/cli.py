@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from autograder import records, sandbox
+from autograder import sandbox
 from autograder.grading import Batch, SetupError, StudentResult
 
 
@@ -40,6 +40,18 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true",
                        help="regrade submissions already graded and unchanged since")
     grade.add_argument("--seed", type=int, help="seed of the random cases (default: fresh)")
+    bundle = commands.add_parser(
+        "gradescope", help="build a Gradescope autograder bundle for one assignment")
+    bundle.add_argument("assignment")
+    bundle.add_argument("-o", "--output", type=Path, default=Path("autograder.zip"))
+    bundle.add_argument("--root", type=Path, default=Path("."),
+                        help="the course repository (default: the current directory)")
+    run = commands.add_parser(
+        "gradescope-run", help="grade one submission inside a Gradescope bundle "
+                               "(what the bundle's run_autograder calls)")
+    run.add_argument("--source", type=Path, required=True)
+    run.add_argument("--submission", type=Path, required=True)
+    run.add_argument("--results", type=Path, required=True)
     return top
 
 
@@ -68,6 +80,8 @@ class Progress:
 
 
 def grade(args: argparse.Namespace) -> int:
+    from autograder import records  # nbgrader's gradebook: not needed on Gradescope
+
     limits = sandbox.Limits(timeout=args.timeout, memory_mb=args.memory)
     batch = Batch(args.course_dir, args.assignment, limits=limits, jobs=args.jobs,
                   seed=args.seed)
@@ -104,7 +118,19 @@ def grade(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if args.command == "gradescope":
+            from autograder import gradescope
+
+            path = gradescope.build(args.assignment, args.output, args.root)
+            print(f"wrote {path}: upload it as the assignment's autograder on Gradescope")
+            return 0
+        if args.command == "gradescope-run":
+            from autograder import gradescope
+
+            data = gradescope.run(args.source, args.submission, args.results)
+            print(f"score {data['score']:g}; results in {args.results}")
+            return 0
         return grade(args)
-    except SetupError as exc:
+    except (SetupError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -56,6 +56,7 @@ class ItemResult:
     status: str  # passed, failed, error, timeout, forbidden, missing
     message: str  # for the instructor: the full report
     feedback: str  # for the student: hidden cases' inputs are not shown
+    hidden: bool = False  # the failure was found by a hidden case
 
 
 @dataclass
@@ -119,7 +120,10 @@ class Assignment:
             raise SetupError(f"the test cells of {release} do not match the checks of {name}; "
                              "regenerate the release")
         for module in PRELOAD:  # imported now: the sandbox cannot read site-packages
-            __import__(module)
+            try:
+                __import__(module)
+            except ImportError:  # not installed here (a Gradescope image, say): not needed
+                continue
         # one thread: an intra-op thread pool started here would deadlock the forked children
         torch.set_num_threads(1)
         rng = np.random.default_rng(seed)
@@ -206,7 +210,7 @@ def judge_item(plan: Plan, raw: Any, cell_errors: dict[str, str], stopped: str |
     def result(status: str, message: str, feedback: str | None = None) -> ItemResult:
         points = float(item.points) if status == "passed" else 0.0
         return ItemResult(item.grade_id, points, float(item.points), status, message,
-                          message if feedback is None else feedback)
+                          message if feedback is None else feedback, feedback is not None)
 
     missing = [g for g in plan.answer_ids if g in sub.missing]
     if missing:
@@ -357,8 +361,9 @@ class Batch:
                     summary.graded.append(result)
                     if on_result:
                         on_result(result, done, total)
-                finished = self.wait(running)
-                for job, exit_info in finished:
+                if not running:
+                    continue
+                for job, exit_info in self.wait(running):
                     if self.absorb(job, exit_info, scratch_root):
                         running[job.child.pid] = job  # relaunched for the items left
                         continue
