@@ -97,19 +97,35 @@ def ensure_assignment(gradebook_url: str, assignment: str, source: Path) -> None
 
 
 def sync_gradebook(gradebook_url: str, results: Sequence[StudentResult]) -> None:
-    """Store every result's item scores as nbgrader autograde would (auto_score per grade cell)."""
+    """Store every result's item scores as nbgrader autograde would (auto_score per grade cell),
+    in one transaction: the gradebook gets all of them or, if anything fails, none."""
     with Gradebook(gradebook_url) as gb, warnings.catch_warnings():
         # nbgrader's add_submission makes SQLAlchemy warn about its own autoflush
         warnings.simplefilter("ignore", SAWarning)
-        for result in results:
-            gb.update_or_create_student(result.student)
-            try:
-                gb.find_submission(result.assignment, result.student)
-            except MissingEntry:
-                gb.add_submission(result.assignment, result.student)
-            for item in result.items:
-                grade = gb.find_grade(item.grade_id, result.assignment, result.assignment,
-                                      result.student)
-                grade.auto_score = item.points
-                grade.needs_manual_grade = grade.manual_score is not None
-            gb.db.commit()
+        session = gb.db()
+        known = {student.id for student in gb.students}
+        # nbgrader's add_* methods commit after every insert, 4 ms each on SQLite; flushing
+        # instead and committing once at the end makes a class of 200 take 1 s, not 6 s
+        session.commit = session.flush
+        try:
+            for result in results:
+                if result.student not in known:
+                    gb.add_student(result.student)
+                    known.add(result.student)
+                try:
+                    gb.find_submission(result.assignment, result.student)
+                except MissingEntry:
+                    gb.add_submission(result.assignment, result.student)
+                notebook = gb.find_submission_notebook(result.assignment, result.assignment,
+                                                       result.student)
+                points = {item.grade_id: item.points for item in result.items}
+                for grade in notebook.grades:
+                    if grade.name in points:
+                        grade.auto_score = points[grade.name]
+                        grade.needs_manual_grade = grade.manual_score is not None
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            del session.commit
+        session.commit()

@@ -4,7 +4,8 @@ Usage: python bench/grading.py N [--jobs J] [--nbgrader-sample K] [--assignment 
 
 For each assignment, writes N honest submissions (the reference solution, the blank release,
 and the solution with one catalog mistake or correct alternative in place of some answers,
-in rotation) into a fresh course directory, then:
+in rotation) into a fresh course directory, runs ``nbgrader generate_assignment`` there as the
+instructor would have (the release and the gradebook exist before anything is graded), then:
 
 1. grades a sample of K of them with ``nbgrader autograde`` (K = N unless ``--nbgrader-sample``
    is smaller; the output says when nbgrader ran on a sample);
@@ -14,7 +15,8 @@ in rotation) into a fresh course directory, then:
 3. checks that both give every item of every sampled submission the same score;
 4. measures the floor: in this already-warm process, with no isolation, the time to execute
    each submission's setup and answer cells and run every graded item (visible and hidden
-   cases) on its functions against the reference, which is the least work any grader must do.
+   cases) on its functions against the reference, which is the least work any grader must do
+   (measured on one submission of each kind in the rotation).
 
 Prints seconds per submission for nbgrader, for our grader and for the floor, and the ratios.
 """
@@ -22,7 +24,9 @@ Prints seconds per submission for nbgrader, for our grader and for the floor, an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import io
 import os
 import resource
 import shutil
@@ -49,12 +53,16 @@ BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
-def answer_sets(assignment: str, n: int) -> list[dict[str, str]]:
-    """N honest submissions' answers: solutions, blanks and partly solved ones, in rotation."""
+def kinds(assignment: str) -> list[dict[str, str]]:
+    """One submission's answers of each kind: solved, blank, and each catalog entry in place."""
     solved = cells.answers(cells.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb"))
     wrong, right = catalog.load(assignment)
-    variants: list[dict[str, str]] = [solved, {}]
-    variants += [{**solved, **entry.answers} for entry in [*wrong, *right]]
+    return [solved, {}] + [{**solved, **entry.answers} for entry in [*wrong, *right]]
+
+
+def answer_sets(assignment: str, n: int) -> list[dict[str, str]]:
+    """N honest submissions' answers: the kinds in rotation."""
+    variants = kinds(assignment)
     return [variants[i % len(variants)] for i in range(n)]
 
 
@@ -75,13 +83,22 @@ def make_course(root: Path, assignment: str, n: int) -> list[str]:
     return students
 
 
-def run_nbgrader(course: Path, assignment: str, sample: list[str]) -> tuple[float, dict]:
+def generate(course: Path, assignment: str) -> None:
+    """What the instructor did before collecting: the release and the gradebook's records."""
+    subprocess.run([str(BIN / "nbgrader"), "generate_assignment", assignment, "--force"],
+                   cwd=course, env=ENV, capture_output=True, check=True)
+
+
+def nbgrader_course(course: Path, sample: list[str]) -> Path:
+    """A copy of the course, before grading, with only the sampled submissions."""
     work = course.parent / "nbgrader"
     shutil.copytree(course, work, ignore=shutil.ignore_patterns("submitted"))
     for student in sample:
         shutil.copytree(course / "submitted" / student, work / "submitted" / student)
-    subprocess.run([str(BIN / "nbgrader"), "generate_assignment", assignment, "--force"],
-                   cwd=work, env=ENV, capture_output=True, check=True)
+    return work
+
+
+def run_nbgrader(work: Path, assignment: str, sample: list[str]) -> tuple[float, dict]:
     start = time.perf_counter()
     done = subprocess.run([str(BIN / "nbgrader"), "autograde", assignment, "--create"],
                           cwd=work, env=ENV, capture_output=True, text=True)
@@ -119,11 +136,12 @@ def floor(assignment: str, answers: list[dict[str, str]]) -> float:
     reference = cells.define(source)
     items = ASSIGNMENTS[assignment]
     start = time.perf_counter()
-    for student_answers in answers:
-        namespace = cells.define(release, student_answers)
-        for item in items:
-            run_item(item, [namespace[t] for t in item.targets],
-                     reference=[reference[t] for t in item.targets], hidden=True)
+    with contextlib.redirect_stdout(io.StringIO()):  # what the answers print is not the point
+        for student_answers in answers:
+            namespace = cells.define(release, student_answers)
+            for item in items:
+                run_item(item, [namespace[t] for t in item.targets],
+                         reference=[reference[t] for t in item.targets], hidden=True)
     return (time.perf_counter() - start) / len(answers)
 
 
@@ -147,16 +165,18 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
             course = Path(tmp)
             students = make_course(course, assignment, args.n)
+            generate(course / "course", assignment)
+            sample = students[:sample_size]
+            work = nbgrader_course(course / "course", sample) if sample else None
             ours_s, peak_mb, ours = run_ours(course / "course", assignment, args.jobs)
             peak = max(peak, peak_mb)
-            nb_s, nb_scores = (run_nbgrader(course / "course", assignment,
-                                            students[:sample_size])
-                               if sample_size else (0.0, {}))
+            nb_s, nb_scores = run_nbgrader(work, assignment, sample) if work else (0.0, {})
             for student, scores in nb_scores.items():
                 if ours[student] != scores:
                     raise SystemExit(f"scores differ for {student} in {assignment}: "
                                      f"nbgrader {scores}, ours {ours[student]}")
-            floor_s = floor(assignment, answer_sets(assignment, min(args.n, 50)))
+            floor_s = floor(assignment, answer_sets(assignment, min(args.n,
+                                                                    len(kinds(assignment)))))
         per = {"nbgrader": nb_s / sample_size if sample_size else float("nan"),
                "ours": ours_s / args.n, "floor": floor_s}
         for key, count in (("nbgrader", sample_size), ("ours", args.n), ("floor", 1)):

@@ -1,0 +1,104 @@
+"""The sandbox's clean-up: nothing a submission starts outlives it, even when it hides.
+
+Each scenario runs in its own Python process, because the grader makes itself a child
+subreaper (orphans of the sandbox become its children), which a test runner should not be.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autograder import sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(
+    not sandbox.privileged(),
+    reason="the uid reaper needs root (it is what drops each child to its own uid)")
+
+SCENARIO = textwrap.dedent("""
+    import json, os, sys, time
+    from pathlib import Path
+    from autograder import sandbox
+
+    def escape():
+        # a grandchild leaves the child's process group, then keeps replacing itself
+        # (fork, parent exits), the hardest kind of process to find by looking
+        if os.fork() == 0:
+            os.setsid()
+            while True:
+                try:
+                    if os.fork():
+                        os._exit(0)
+                except OSError:  # too many processes of this uid for now: try again
+                    time.sleep(0.001)
+        time.sleep(0.3)
+
+    def stay():
+        time.sleep(0.05)
+
+    def reap_all():
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    return True
+            except ChildProcessError:
+                return False
+
+    job = {"escape": escape, "stay": stay}[sys.argv[1]]
+    scratch = Path(sys.argv[2])
+    sandbox.become_subreaper()
+    child = sandbox.start(job, scratch, 7, sandbox.Limits(timeout=10))
+    os.waitpid(child.pid, 0)
+    found = sandbox.uid_has_processes(child.uid)
+    sandbox.kill_everything(child)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        more = reap_all()
+        if not sandbox.uid_has_processes(child.uid) and not more:
+            break
+        time.sleep(0.01)
+    left = sandbox.uid_has_processes(child.uid)
+    sandbox.kill_uid(child.uid)  # whatever the verdict, leave nothing running
+    print(json.dumps({"found": found, "left": left}))
+""")
+
+
+def run(kind: str, tmp_path) -> dict:
+    done = subprocess.run([sys.executable, "-c", SCENARIO, kind, str(tmp_path / "scratch")],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_process_that_left_the_group_and_forks_forever_is_found_and_killed(tmp_path):
+    result = run("escape", tmp_path)
+    assert result == {"found": True, "left": False}
+
+
+def test_a_child_that_started_nothing_leaves_nothing_to_find(tmp_path):
+    assert run("stay", tmp_path) == {"found": False, "left": False}
+
+
+def test_the_scan_sees_a_zombie_of_the_uid():
+    """A process that exited but was not reaped still counts: it cannot hide by exiting."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.setuid(sandbox.FIRST_UID + 9)
+        os._exit(0)
+    try:
+        for _ in range(500):
+            with open(f"/proc/{pid}/status") as status:
+                if "State:\tZ" in status.read():
+                    break
+        assert sandbox.uid_has_processes(sandbox.FIRST_UID + 9)
+    finally:
+        os.waitpid(pid, 0)
+    assert not sandbox.uid_has_processes(sandbox.FIRST_UID + 9)
