@@ -12,6 +12,7 @@ resumes where it stopped.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 import shutil
@@ -258,12 +259,13 @@ def judge_item(plan: Plan, raw: Any, cell_errors: dict[str, str], stopped: str |
 
 
 def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step: a reader, or a grader killed mid-write, sees
+    the old file or the new one, never a torn one. (No fsync: a file lost to a power cut is
+    regraded, because a result that does not parse counts as not graded.)"""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
         f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
@@ -341,6 +343,9 @@ class Batch:
             pending.append((student, sub))
         scratch_root = Path(tempfile.mkdtemp(prefix="autograder-"))
         sandbox.become_subreaper()
+        # Objects that exist now are shared with every child; a garbage collection in a child
+        # would write to all of them and copy their pages. Freezing exempts them from it.
+        gc.freeze()
         for slot in range(self.jobs):  # leftovers of a grader that was killed
             sandbox.kill_uid(sandbox.FIRST_UID + slot)
         total, done = len(pending), 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,9 +11,7 @@ import numpy as np
 def describe(value: object, limit: int = 300) -> str:
     """A short, readable description of a value, with dtype and shape for arrays and tensors."""
     if isinstance(value, np.ndarray) and type(value) is np.ndarray:
-        with np.printoptions(precision=17, threshold=20, edgeitems=3):
-            text = np.array2string(value, separator=", ")
-        text = f"array({text}) (dtype {value.dtype}, shape {value.shape})"
+        text = f"array({_array_text(value)}) (dtype {value.dtype}, shape {value.shape})"
     elif isinstance(value, np.generic):
         text = f"{value.item()!r} ({value.dtype})"
     elif isinstance(value, float):
@@ -22,13 +21,30 @@ def describe(value: object, limit: int = 300) -> str:
             import torch
 
             if type(value) is torch.Tensor:
-                with np.printoptions(precision=17, threshold=20, edgeitems=3):
-                    body = np.array2string(value.detach().cpu().numpy(), separator=", ")
+                body = _array_text(value.detach().cpu().numpy())
                 return f"tensor({body}) (dtype {value.dtype}, shape {tuple(value.shape)})"
         except ImportError:  # pragma: no cover - torch is always installed in this course
             pass
         text = f"{type(value).__name__}: {value!r}" if not isinstance(value, str) else value
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _array_text(array: np.ndarray) -> str:
+    """The array as NumPy prints it (17 digits, at most 20 entries shown)."""
+    if array.dtype.kind in "biuf" and array.size <= 65536:
+        # the same inputs are described for every submission of a batch: remember by content
+        return _numeric_array_text(array.dtype.str, array.shape, array.tobytes())
+    return _print(array)
+
+
+@functools.lru_cache(maxsize=2048)
+def _numeric_array_text(dtype: str, shape: tuple[int, ...], data: bytes) -> str:
+    return _print(np.frombuffer(data, dtype=dtype).reshape(shape))
+
+
+def _print(array: np.ndarray) -> str:
+    with np.printoptions(precision=17, threshold=20, edgeitems=3):
+        return np.array2string(array, separator=", ")
 
 
 @dataclass(frozen=True)
