@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Grade, Gradebook, MissingEntry
 from nbgrader.preprocessors import ComputeChecksums, SaveCells
 from sqlalchemy.exc import SAWarning
+from sqlalchemy.orm import joinedload
 
 from autograder.grading import StudentResult, write_atomically
 from autograder.items import Item
@@ -119,7 +120,9 @@ def sync_gradebook(gradebook_url: str, results: Sequence[StudentResult]) -> None
                 notebook = gb.find_submission_notebook(result.assignment, result.assignment,
                                                        result.student)
                 points = {item.grade_id: item.points for item in result.items}
-                for grade in notebook.grades:
+                grades = (session.query(Grade).options(joinedload(Grade.cell))
+                          .filter(Grade.notebook_id == notebook.id))  # one query, not one a cell
+                for grade in grades:
                     if grade.name in points:
                         grade.auto_score = points[grade.name]
                         grade.needs_manual_grade = grade.manual_score is not None
