@@ -154,7 +154,9 @@ def main() -> int:
     parser.add_argument("--assignment", action="append", choices=list(ASSIGNMENTS))
     args = parser.parse_args()
     sample_size = args.n if args.nbgrader_sample is None else min(args.n, args.nbgrader_sample)
-    if sample_size < args.n:
+    if sample_size == 0:
+        print("nbgrader not run (--nbgrader-sample 0): our grader and the floor only")
+    elif sample_size < args.n:
         print(f"nbgrader grades a sample of {sample_size} of the {args.n} submissions per "
               "assignment; per-submission times compare like with like")
     totals = {"nbgrader": [0.0, 0], "ours": [0.0, 0], "floor": [0.0, 0]}
