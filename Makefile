@@ -10,7 +10,7 @@ ASSIGNMENTS := ex01_activations ex02_relu ex03_vanishing_gradient ex04_variants 
 # nbgrader runs helper programs (alembic) from the environment's bin directory
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: all book test lint exercises bench-checks bench-grading clean distclean
+.PHONY: all book test lint exercises publish bench-build bench-checks bench-grading clean distclean
 
 all: book
 
@@ -33,6 +33,13 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## publish: build the book and commit _build/html to the gh-pages branch (PUSH=1 also pushes)
+publish: book
+	$(BIN)/ghp-import --no-jekyll --branch gh-pages \
+		--message "Publish the book from $$(git rev-parse --short HEAD)" \
+		$(if $(PUSH),--push) _build/html
+	@echo "gh-pages now holds the book$(if $(PUSH), and was pushed,; push it with: git push origin gh-pages)"
+
 ## exercises: regenerate the student notebooks in exercises/ from solutions/ with nbgrader
 exercises: $(STAMP)
 	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$a --force --no-db || exit 1; done
@@ -43,6 +50,10 @@ NBGRADER_SAMPLE ?= 20
 JOBS ?= 2
 bench-grading: $(STAMP)
 	$(BIN)/python bench/grading.py $(N) --jobs $(JOBS) --nbgrader-sample $(NBGRADER_SAMPLE)
+
+## bench-build: cold, warm and one-chapter-edited book builds, with each page's execution time
+bench-build: $(STAMP)
+	$(BIN)/python bench/build.py
 
 ## bench-checks: time every check cell on the reference solutions (median and slowest)
 bench-checks: $(STAMP)
