@@ -34,11 +34,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 ## publish: build the book and commit _build/html to the gh-pages branch (PUSH=1 also pushes)
+PUSH ?=
 publish: book
 	$(BIN)/ghp-import --no-jekyll --branch gh-pages \
 		--message "Publish the book from $$(git rev-parse --short HEAD)" \
-		$(if $(PUSH),--push) _build/html
-	@echo "gh-pages now holds the book$(if $(PUSH), and was pushed,; push it with: git push origin gh-pages)"
+		$(if $(filter 1,$(PUSH)),--push) _build/html
+	@echo "gh-pages now holds the book$(if $(filter 1,$(PUSH)), and was pushed to origin,; push it with: git push origin gh-pages)"
 
 ## exercises: regenerate the student notebooks in exercises/ from solutions/ with nbgrader
 exercises: $(STAMP)

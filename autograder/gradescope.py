@@ -2,10 +2,12 @@
 
 ``python -m autograder gradescope ASSIGNMENT -o autograder.zip`` writes a zip with Gradescope's
 ``setup.sh`` and ``run_autograder``, the Python requirements, this package (the checks and the
-grading engine), the reference solution and the released notebook. On Gradescope,
-``run_autograder`` calls :func:`run`, which grades ``/autograder/submission/*.ipynb`` with the
-same engine as ``python -m autograder grade`` (sandbox included: Gradescope runs the container
-as root) and writes ``/autograder/results/results.json`` in Gradescope's format. The root
+grading engine), the reference solution and the released notebook. ``setup.sh`` installs the
+requirements into ``/autograder/venv`` with a Python of 3.11 or newer, installing one with
+``apt-get`` if the image has none. On Gradescope, ``run_autograder`` calls :func:`run` in that
+environment, which grades ``/autograder/submission/*.ipynb`` with the same engine as
+``python -m autograder grade`` (sandbox included: Gradescope runs the container as root) and
+writes ``/autograder/results/results.json`` in Gradescope's format. The root
 ``/autograder`` can be moved with the ``AUTOGRADER_ROOT`` environment variable, which is how
 the tests run a bundle in a temporary directory.
 """
@@ -26,20 +28,54 @@ PACKAGE = Path(__file__).resolve().parent
 RUNTIME = ("numpy", "scipy", "torch", "nbformat")  # what grading imports, pinned as we test it
 
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once when it builds the autograder image.
+# Gradescope runs this once, as root, when it builds the autograder image. It installs the
+# grader's packages into their own virtual environment, $ROOT/venv, with a Python of 3.11 or
+# newer (the pinned NumPy and SciPy need it): the image's own Python if it is recent enough,
+# otherwise the distribution's python3.11, otherwise python3.11 from the deadsnakes PPA
+# (Ubuntu 22.04's images have only 3.10). PyTorch comes from its CPU index ($TORCH_INDEX),
+# not PyPI's CUDA build.
 set -euo pipefail
-apt-get update -qq && apt-get install -y -qq python3 python3-pip > /dev/null
-python3 -m pip install --quiet --extra-index-url https://download.pytorch.org/whl/cpu \\
-    -r /autograder/source/requirements.txt
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+TORCH_INDEX="${TORCH_INDEX-https://download.pytorch.org/whl/cpu}"
+export DEBIAN_FRONTEND=noninteractive
+
+find_python() {  # the first Python >= 3.11 on PATH that can create a virtual environment
+    local candidate
+    for candidate in python3.13 python3.12 python3.11 python3; do
+        if command -v "$candidate" > /dev/null && "$candidate" -c \\
+            'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' 2> /dev/null; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+if ! PYTHON="$(find_python)"; then
+    apt-get update -qq
+    if ! apt-get install -y -qq python3.11 python3.11-venv > /dev/null; then
+        apt-get install -y -qq software-properties-common > /dev/null
+        add-apt-repository -y ppa:deadsnakes/ppa
+        apt-get update -qq
+        apt-get install -y -qq python3.11 python3.11-venv > /dev/null
+    fi
+    PYTHON="$(find_python)" || { echo "setup.sh: no Python 3.11 or newer" >&2; exit 1; }
+fi
+"$PYTHON" -m venv "$ROOT/venv"
+"$ROOT/venv/bin/python" -m pip install --quiet ${TORCH_INDEX:+--extra-index-url "$TORCH_INDEX"} \\
+    -r "$ROOT/source/requirements.txt"
+"$ROOT/venv/bin/python" -c 'import numpy, scipy, torch, nbformat'
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this for every submission.
+# Gradescope runs this for every submission, with the environment setup.sh built.
 set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PYTHON="$ROOT/venv/bin/python"
+[ -x "$PYTHON" ] || PYTHON=python3  # a bundle unpacked without setup.sh: the Python on PATH
 mkdir -p "$ROOT/results"
 cd "$ROOT/source"
-exec python3 -m autograder gradescope-run --source "$ROOT/source" \\
+exec "$PYTHON" -m autograder gradescope-run --source "$ROOT/source" \\
     --submission "$ROOT/submission" --results "$ROOT/results/results.json"
 """
 

@@ -383,6 +383,7 @@ class Batch:
             for job in running.values():
                 sandbox.kill_everything(job.child)
             shutil.rmtree(scratch_root, ignore_errors=True)
+            gc.unfreeze()
         summary.seconds = time.monotonic() - start
         return summary
 

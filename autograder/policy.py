@@ -2,9 +2,11 @@
 
 The sandbox stops a submission from harming the grader; this scan stops it from tampering with
 the checks that run in its own process (patching a probe, reading the call watcher, installing
-an IPython input transformer). An answer that imports a module outside :data:`ALLOWED_MODULES`
-or names one of :data:`DENIED_NAMES` earns 0 for the items of that answer, status
-``forbidden``, with a message naming what it used. The notebooks state the rule.
+an IPython input transformer). If any answer cell imports a module outside
+:data:`ALLOWED_MODULES`, names one of :data:`DENIED_NAMES` or uses one of
+:data:`DENIED_ATTRIBUTES`, every item of the submission earns 0, status ``forbidden``, with a
+message naming what was used: such code could change how every other answer is checked. The
+notebooks state the rule.
 """
 
 from __future__ import annotations

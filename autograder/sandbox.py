@@ -15,8 +15,7 @@ made with ``fork()`` (about 10 ms), which confines itself before it runs a line 
 The parent enforces a wall-clock timeout, kills the child's whole process group and, when
 privileges were dropped, every process of the child's uid (a reaper that ``kill(-1)`` s as that
 uid, forked only when a scan of ``/proc`` finds one), so nothing the submission started
-outlives it. :func:`confinement` reports which of these
-are in force on this machine.
+outlives it. :func:`confinement` reports which of these are in force on this machine.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -120,13 +119,76 @@ def _answers(nb: dict) -> dict[str, str]:
 
 
 def test_bundle_runs_its_own_copy_of_the_grader(bundle: Path, tmp_path: Path):
+    """run_autograder runs the package inside the bundle, not one installed elsewhere."""
     with zipfile.ZipFile(bundle) as z:
         z.extractall(tmp_path)
-    shutil.rmtree(tmp_path / "source" / "autograder")
+    (tmp_path / "source" / "autograder" / "__main__.py").write_text(
+        "import sys\nprint('the bundled grader ran with', sys.argv[1])\n")
     (tmp_path / "submission").mkdir()
-    env = {**os.environ, "AUTOGRADER_ROOT": str(tmp_path), "PYTHONNOUSERSITE": "1",
+    env = {**os.environ, "AUTOGRADER_ROOT": str(tmp_path),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     done = subprocess.run(["bash", str(tmp_path / "run_autograder")], env=env,
                           capture_output=True, text=True, timeout=300)
-    # with its package removed, the bundle falls back to the installed one: still a result
-    assert done.returncode == 0 and (tmp_path / "results" / "results.json").is_file()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "the bundled grader ran with gradescope-run\n"
+
+
+APT_GET = """#!/bin/bash
+# A stand-in for apt-get: it logs its arguments; the first install of python3.11 fails, as on
+# an Ubuntu release without it, and the second puts a python3.11 on PATH, as the PPA would.
+echo "apt-get $*" >> "$LOG"
+if [ "$1" = install ] && [ "${@: -1}" = python3.11-venv ]; then
+    if /bin/grep -q add-apt-repository "$LOG"; then /bin/ln -sf "$REAL_PYTHON" "$BIN/python3.11"
+    else exit 100; fi
+fi
+"""
+# name==version of each distribution named on the command line, without a local "+cpu" label
+VERSIONS = """import importlib.metadata, sys
+print(*(f"{n}=={importlib.metadata.version(n).split('+')[0]}" for n in sys.argv[1:]))"""
+ADD_APT_REPOSITORY = """#!/bin/bash
+echo "add-apt-repository $*" >> "$LOG"
+"""
+
+
+def test_setup_sh_builds_a_python_311_environment_that_grades(bundle: Path, tmp_path: Path):
+    """setup.sh on an image with no Python 3.11 (only stand-ins for apt on PATH): it installs
+    python3.11 (from the deadsnakes PPA when the distribution has none), creates $ROOT/venv,
+    pip-installs the pinned packages, and run_autograder then grades with that environment."""
+    root, bin_ = tmp_path / "autograder", tmp_path / "bin"
+    with zipfile.ZipFile(bundle) as z:
+        z.extractall(root)
+    bin_.mkdir()
+    for name, text in (("apt-get", APT_GET), ("add-apt-repository", ADD_APT_REPOSITORY)):
+        (bin_ / name).write_text(text)
+        (bin_ / name).chmod(0o755)
+    log = tmp_path / "apt.log"
+    real_python = Path(sys._base_executable).resolve()  # noqa: SLF001 - the venv's interpreter
+    env = {**os.environ, "PATH": str(bin_), "AUTOGRADER_ROOT": str(root), "LOG": str(log),
+           "BIN": str(bin_), "REAL_PYTHON": str(real_python),
+           "TORCH_INDEX": ""}  # PyTorch's index is out of reach here; pip's own config serves
+    done = subprocess.run(["/bin/bash", str(root / "setup.sh")], env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert log.read_text().splitlines() == [
+        "apt-get update -qq",
+        "apt-get install -y -qq python3.11 python3.11-venv",
+        "apt-get install -y -qq software-properties-common",
+        "add-apt-repository -y ppa:deadsnakes/ppa",
+        "apt-get update -qq",
+        "apt-get install -y -qq python3.11 python3.11-venv",
+    ]
+    python = root / "venv" / "bin" / "python"
+    pins = zipfile.ZipFile(bundle).read("requirements.txt").decode().split()
+    versions = subprocess.run([str(python), "-c", VERSIONS, *(p.split("==")[0] for p in pins)],
+                              capture_output=True, text=True, check=True).stdout.split()
+    assert versions == pins
+    nb = notebook("solutions")
+    (root / "submission").mkdir()
+    (root / "submission" / f"{A}.ipynb").write_text(json.dumps(nb))
+    done = subprocess.run(["/bin/bash", str(root / "run_autograder")],
+                          env={**env, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((root / "results" / "results.json").read_text())
+    check_format(results)
+    assert results["score"] == MAX

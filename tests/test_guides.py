@@ -1,0 +1,126 @@
+"""The guides (book/students.md, book/instructors.md) and README.md name only commands that exist.
+
+Fast: the commands are read from the tools themselves (argument parsers, nbgrader's apps, the
+Makefile), never run; no book is built (tests/test_book_build.py builds every toc page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT
+from test_toc import toc_entries
+
+DOCS = ("README.md", "book/students.md", "book/instructors.md")
+
+
+def code(doc: str) -> str:
+    """The text of a Markdown file's code: fenced blocks and inline code spans."""
+    text = (ROOT / doc).read_text()
+    fenced = re.findall(r"^```[^\n]*\n(.*?)^```", text, flags=re.S | re.M)
+    prose = re.sub(r"^```[^\n]*\n.*?^```", "", text, flags=re.S | re.M)
+    spans = re.findall(r"`((?:[^`\n]|\n(?!\n))+)`", prose)  # a span may wrap, not a paragraph
+    return "\n".join(fenced + spans)
+
+
+def mentioned(pattern: str) -> dict[str, set[str]]:
+    """Each doc -> the first group of every match of ``pattern`` in its code."""
+    return {doc: set(re.findall(pattern, code(doc))) for doc in DOCS}
+
+
+@cache
+def autograder_options() -> dict[str, set[str]]:
+    """``python -m autograder``'s subcommands -> their options, from its own parser."""
+    from autograder.cli import parser
+
+    (commands,) = [a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return {name: {o for a in sub._actions for o in a.option_strings}
+            for name, sub in commands.choices.items()}
+
+
+def makefile_targets() -> set[str]:
+    return set(re.findall(r"^([a-z][\w-]*):(?!=)", (ROOT / "Makefile").read_text(), flags=re.M))
+
+
+def test_guides_sit_together_in_the_toc():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    guides = [part for part in toc["parts"] if part.get("caption") == "Guides"]
+    assert len(guides) == 1, "_toc.yml needs one part captioned 'Guides'"
+    assert toc_entries(guides[0]) == ["book/students", "book/instructors"]
+
+
+def test_autograder_subcommands_in_the_docs_exist():
+    found = mentioned(r"python -m autograder ([a-z][\w-]*)")
+    assert {"grade", "gradescope"} <= set().union(*found.values())
+    for doc, names in found.items():
+        unknown = names - autograder_options().keys()
+        assert not unknown, f"{doc} names python -m autograder {unknown}, which do not exist"
+
+
+def test_nbgrader_subcommands_in_the_docs_exist():
+    from nbgrader.apps.nbgraderapp import NbGraderApp
+
+    found = mentioned(r"(?m)(?:^|&& )\s*nbgrader ([a-z][a-z_]*)")  # commands, not prose
+    assert {"validate", "export"} <= set().union(*found.values())
+    for doc, names in found.items():
+        unknown = names - set(NbGraderApp.subcommands)
+        assert not unknown, f"{doc} names nbgrader {unknown}, which do not exist"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # jupyter-book's use of click
+def test_long_options_in_the_docs_exist():
+    """Every ``--option`` in the docs' code belongs to a tool the docs use with it."""
+    from jupyter_book.cli.main import build
+    from nbgrader.apps import AutogradeApp, GenerateAssignmentApp
+
+    known = set().union(*autograder_options().values())
+    known |= {f"--{flag}" for app in (GenerateAssignmentApp, AutogradeApp) for flag in app.flags}
+    known |= {o for p in build.params for o in p.opts}
+    pip_help = subprocess.run([sys.executable, "-m", "pip", "install", "--help"],
+                              capture_output=True, text=True, check=True).stdout
+    known |= set(re.findall(r"--[a-z][a-z-]*", pip_help))
+    for doc, options in mentioned(r"(?<![\w-])(--[a-z][a-z-]*)").items():
+        unknown = options - known
+        assert not unknown, f"{doc} mentions options no tool has: {sorted(unknown)}"
+
+
+def test_make_targets_in_the_docs_exist():
+    found = mentioned(r"\bmake ([a-z][\w-]*)")
+    assert {"book", "test", "exercises", "publish"} <= set().union(*found.values())
+    for doc, targets in found.items():
+        unknown = targets - makefile_targets()
+        assert not unknown, f"{doc} names make {unknown}, which the Makefile lacks"
+
+
+def test_every_phony_target_has_a_rule_and_a_description():
+    text = (ROOT / "Makefile").read_text()
+    (phony,) = re.findall(r"^\.PHONY:(.*)$", text, flags=re.M)
+    described = set(re.findall(r"^## ([a-z][\w-]*): \S", text, flags=re.M))
+    for target in phony.split():
+        assert target in makefile_targets(), f".PHONY lists {target}, which has no rule"
+        assert target == "all" or target in described, f"no '## {target}: ...' comment"
+
+
+@pytest.mark.parametrize("push", [None, "1"])
+def test_make_publish_pushes_only_when_asked(push: str | None):
+    args = ["make", "-n", "publish"] + ([f"PUSH={push}"] if push else [])
+    plan = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    command = plan[plan.index("ghp-import"):].split("_build/html")[0]
+    assert "--no-jekyll" in command and "--branch gh-pages" in command
+    assert ("--push" in command) == bool(push)
+
+
+def test_the_book_does_not_build_solutions_or_the_grader():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["only_build_toc_files"] is True
+    assert {"solutions", "autograder", "tests"} <= set(config["exclude_patterns"])
+    entries = toc_entries(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+    assert all(Path(e).parts[0] in ("book", "exercises") for e in entries), entries
