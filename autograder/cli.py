@@ -80,7 +80,7 @@ class Progress:
 
 
 def grade(args: argparse.Namespace) -> int:
-    from autograder import records  # nbgrader's gradebook: not needed on Gradescope
+    from autograder import exchange, records  # nbgrader: not needed on Gradescope
 
     limits = sandbox.Limits(timeout=args.timeout, memory_mb=args.memory)
     batch = Batch(args.course_dir, args.assignment, limits=limits, jobs=args.jobs,
@@ -90,14 +90,19 @@ def grade(args: argparse.Namespace) -> int:
     wanted = set(args.student) if args.student else None
     course = batch.course
     records.write_csv(course / "grades" / f"{args.assignment}.csv", results)
+    folders = {r.student: course / "submitted" / r.student / args.assignment for r in results}
+    timestamps = {student: exchange.submitted_at(f) for student, f in folders.items()}
     for result in summary.graded:
-        records.write_feedback(course / "feedback" / result.student / args.assignment /
-                               f"{args.assignment}.html", result,
-                               [p.item for p in batch.assignment.plans])
+        page = (course / "feedback" / result.student / args.assignment /
+                f"{args.assignment}.html")
+        records.write_feedback(page, result, [p.item for p in batch.assignment.plans],
+                               timestamps[result.student])
+        exchange.copy_beside_feedback(folders[result.student], page.parent)
     url = f"sqlite:///{course / 'gradebook.db'}"
     records.ensure_assignment(url, args.assignment,
                               course / "solutions" / args.assignment / f"{args.assignment}.ipynb")
-    records.sync_gradebook(url, [r for r in results if wanted is None or r.student in wanted])
+    records.sync_gradebook(url, [r for r in results if wanted is None or r.student in wanted],
+                           timestamps, records.late_plugin(course))
     statuses = collections.Counter(i.status for r in summary.graded for i in r.items)
     scores = [r.score for r in summary.graded]
     mean = sum(scores) / len(scores) if scores else 0.0

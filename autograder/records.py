@@ -8,19 +8,23 @@ date with ``update`` semantics.
 from __future__ import annotations
 
 import csv
+import datetime
 import html
 import io
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Grade, Gradebook, MissingEntry
-from nbgrader.preprocessors import ComputeChecksums, SaveCells
+from nbgrader.plugins import BasePlugin
+from nbgrader.preprocessors import AssignLatePenalties, ComputeChecksums, SaveCells
 from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import joinedload
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.grading import StudentResult, write_atomically
 from autograder.items import Item
@@ -46,8 +50,10 @@ def write_csv(path: Path, results: Sequence[StudentResult]) -> None:
     write_atomically(path, buffer.getvalue())
 
 
-def write_feedback(path: Path, result: StudentResult, items: Sequence[Item]) -> None:
-    """A self-contained HTML page for the student: each check, its points and its report."""
+def write_feedback(path: Path, result: StudentResult, items: Sequence[Item],
+                   submitted: datetime.datetime | None = None) -> None:
+    """A self-contained HTML page for the student: each check, its points and its report, and
+    when the notebook was submitted (UTC) if that is known."""
     titles = {i.grade_id: i.title for i in items}
     total = sum(i.max_points for i in result.items)
     rows = []
@@ -70,7 +76,8 @@ tr:not(.passed) td:nth-child(2) {{ color: #a01010; font-weight: bold; }}
 pre {{ white-space: pre-wrap; margin: 0; }}
 </style></head><body>
 <h1>{html.escape(result.assignment)}: {result.score:g} / {total:g} points</h1>
-<p>Student: {html.escape(result.student)}</p>
+<p>Student: {html.escape(result.student)}{
+    f"; submitted {submitted:%Y-%m-%d %H:%M:%S} UTC" if submitted else ""}</p>
 {f"<ul>{notes}</ul>" if notes else ""}
 <table><thead><tr><th scope="col">check</th><th scope="col">status</th>
 <th scope="col">points</th><th scope="col">report</th></tr></thead>
@@ -97,9 +104,43 @@ def ensure_assignment(gradebook_url: str, assignment: str, source: Path) -> None
     SaveCells().preprocess(nb, resources)
 
 
-def sync_gradebook(gradebook_url: str, results: Sequence[StudentResult]) -> None:
+def late_plugin(course: Path) -> BasePlugin:
+    """The late-submission plugin that the course's ``nbgrader_config.py`` configures for
+    ``nbgrader autograde`` (``AssignLatePenalties.plugin_class``; by default nbgrader's
+    ``LateSubmissionPlugin``, whose ``penalty_method`` 'none' gives no penalty)."""
+    config = (PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+              if (course / "nbgrader_config.py").is_file() else Config())
+    assigner = AssignLatePenalties(config=config)
+    assigner.init_plugin()
+    return assigner.plugin_inst
+
+
+def late_penalty(plugin: BasePlugin | None, student: str, score: float,
+                 seconds_late: float) -> float | None:
+    """nbgrader's rule (its AssignLatePenalties): no penalty on time; when late, the plugin's
+    penalty kept between 0 and the notebook's score, or None if the plugin gives none."""
+    if plugin is None or seconds_late <= 0:
+        return None
+    penalty = plugin.late_submission_penalty(student, score, seconds_late)
+    return None if penalty is None else min(max(float(penalty), 0.0), score)
+
+
+def grade_score(grade: Grade) -> float:
+    """A grade's score as nbgrader computes it: the manual score if set, else the automatic
+    one, plus any extra credit."""
+    base = grade.manual_score if grade.manual_score is not None else grade.auto_score
+    if base is None:
+        return 0.0
+    return base + (grade.extra_credit or 0.0)
+
+
+def sync_gradebook(gradebook_url: str, results: Sequence[StudentResult],
+                   timestamps: Mapping[str, datetime.datetime | None] | None = None,
+                   plugin: BasePlugin | None = None) -> None:
     """Store every result's item scores as nbgrader autograde would (auto_score per grade cell),
-    in one transaction: the gradebook gets all of them or, if anything fails, none."""
+    with the submission's timestamp (``timestamps`` maps a student to it; None: unknown) and
+    the late penalty ``plugin`` gives against the assignment's due date and the student's
+    extension, in one transaction: the gradebook gets all of it or, if anything fails, none."""
     with Gradebook(gradebook_url) as gb, warnings.catch_warnings():
         # nbgrader's add_submission makes SQLAlchemy warn about its own autoflush
         warnings.simplefilter("ignore", SAWarning)
@@ -114,18 +155,23 @@ def sync_gradebook(gradebook_url: str, results: Sequence[StudentResult]) -> None
                     gb.add_student(result.student)
                     known.add(result.student)
                 try:
-                    gb.find_submission(result.assignment, result.student)
+                    submission = gb.find_submission(result.assignment, result.student)
                 except MissingEntry:
-                    gb.add_submission(result.assignment, result.student)
+                    submission = gb.add_submission(result.assignment, result.student)
+                if timestamps is not None:
+                    submission.timestamp = timestamps.get(result.student)
                 notebook = gb.find_submission_notebook(result.assignment, result.assignment,
                                                        result.student)
                 points = {item.grade_id: item.points for item in result.items}
                 grades = (session.query(Grade).options(joinedload(Grade.cell))
-                          .filter(Grade.notebook_id == notebook.id))  # one query, not one a cell
+                          .filter(Grade.notebook_id == notebook.id)).all()  # one query
                 for grade in grades:
                     if grade.name in points:
                         grade.auto_score = points[grade.name]
                         grade.needs_manual_grade = grade.manual_score is not None
+                notebook.late_submission_penalty = late_penalty(
+                    plugin, result.student, sum(grade_score(g) for g in grades),
+                    submission.total_seconds_late)
         except BaseException:
             session.rollback()
             raise

@@ -80,9 +80,11 @@ def test_long_options_in_the_docs_exist():
     """Every ``--option`` in the docs' code belongs to a tool the docs use with it."""
     from jupyter_book.cli.main import build
     from nbgrader.apps import AutogradeApp, GenerateAssignmentApp
+    from nbgrader.apps.dbapp import DbAssignmentAddApp
 
     known = set().union(*autograder_options().values())
     known |= {f"--{flag}" for app in (GenerateAssignmentApp, AutogradeApp) for flag in app.flags}
+    known |= {f"--{alias}" for alias in DbAssignmentAddApp.aliases}
     known |= {o for p in build.params for o in p.opts}
     pip_help = subprocess.run([sys.executable, "-m", "pip", "install", "--help"],
                               capture_output=True, text=True, check=True).stdout
