@@ -85,6 +85,7 @@ def grade(args: argparse.Namespace) -> int:
     limits = sandbox.Limits(timeout=args.timeout, memory_mb=args.memory)
     batch = Batch(args.course_dir, args.assignment, limits=limits, jobs=args.jobs,
                   seed=args.seed)
+    late = records.late_plugin(batch.course)  # a broken config fails now, not after the batch
     summary = batch.run(args.student, force=args.force, on_result=Progress(sys.stderr))
     results = batch.all_results()
     wanted = set(args.student) if args.student else None
@@ -102,7 +103,7 @@ def grade(args: argparse.Namespace) -> int:
     records.ensure_assignment(url, args.assignment,
                               course / "solutions" / args.assignment / f"{args.assignment}.ipynb")
     records.sync_gradebook(url, [r for r in results if wanted is None or r.student in wanted],
-                           timestamps, records.late_plugin(course))
+                           timestamps, late)
     statuses = collections.Counter(i.status for r in summary.graded for i in r.items)
     scores = [r.score for r in summary.graded]
     mean = sum(scores) / len(scores) if scores else 0.0

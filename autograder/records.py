@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.grading import StudentResult, write_atomically
+from autograder.grading import SetupError, StudentResult, write_atomically
 from autograder.items import Item
 
 # nbgrader's Gradebook runs the `alembic` command that is installed next to this interpreter
@@ -107,11 +107,17 @@ def ensure_assignment(gradebook_url: str, assignment: str, source: Path) -> None
 def late_plugin(course: Path) -> BasePlugin:
     """The late-submission plugin that the course's ``nbgrader_config.py`` configures for
     ``nbgrader autograde`` (``AssignLatePenalties.plugin_class``; by default nbgrader's
-    ``LateSubmissionPlugin``, whose ``penalty_method`` 'none' gives no penalty)."""
-    config = (PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-              if (course / "nbgrader_config.py").is_file() else Config())
-    assigner = AssignLatePenalties(config=config)
-    assigner.init_plugin()
+    ``LateSubmissionPlugin``, whose ``penalty_method`` 'none' gives no penalty). Raises
+    SetupError when the file or the plugin cannot be loaded."""
+    path = course / "nbgrader_config.py"
+    try:
+        config = (PyFileConfigLoader(path.name, path=str(course)).load_config()
+                  if path.is_file() else Config())
+        assigner = AssignLatePenalties(config=config)
+        assigner.init_plugin()
+    except Exception as exc:  # noqa: BLE001 - any error in the instructor's config file
+        raise SetupError(f"{path} cannot be loaded for its late-submission settings "
+                         f"({type(exc).__name__}: {exc}); fix it and grade again") from exc
     return assigner.plugin_inst
 
 

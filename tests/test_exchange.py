@@ -133,3 +133,20 @@ def test_late_penalty_and_extension_follow_nbgrader_config(course: dict[str, Pat
         gb.grant_extension(A, "root", weeks=52 * 5)
     grade(where, "--force", "--student", "root")
     assert export(where)["root"]["score"] == "15.0"
+
+
+def test_a_broken_late_penalty_setting_stops_the_grader_before_it_grades(tmp_path: Path):
+    course = tmp_path / "course"
+    for folder in ("solutions", "exercises"):
+        shutil.copytree(ROOT / folder / A, course / folder / A)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    with (course / "nbgrader_config.py").open("a") as f:
+        f.write('\nc.LateSubmissionPlugin.penalty_method = "sometimes"\n')
+    (course / "submitted" / "bob" / A).mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / A / f"{A}.ipynb", course / "submitted" / "bob" / A)
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(course), A],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "nbgrader_config.py cannot be loaded" in done.stderr
+    assert "'sometimes'" in done.stderr and "Traceback" not in done.stderr
+    assert not (course / "grades").exists()
