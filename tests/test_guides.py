@@ -126,3 +126,24 @@ def test_the_book_does_not_build_solutions_or_the_grader():
     assert {"solutions", "autograder", "tests"} <= set(config["exclude_patterns"])
     entries = toc_entries(yaml.safe_load((ROOT / "_toc.yml").read_text()))
     assert all(Path(e).parts[0] in ("book", "exercises") for e in entries), entries
+
+
+def test_the_check_reports_in_the_students_guide_are_what_check_prints(capsys):
+    """The PASSED line and the failure report quoted in book/students.md are the real output
+    of ``check`` on a right answer and on ``return max(0, x)``."""
+    from autograder import check
+
+    text = (ROOT / "book/students.md").read_text()
+    (report,) = re.findall(r"^```text\n(FAILED .*?)^```", text, flags=re.S | re.M)
+    (passed,) = re.findall(r"`(PASSED [^`]+)`", text)
+
+    def wrong(x):
+        return max(0, x)
+
+    def right(x):
+        return x if x > 0 or x != x else 0.0
+
+    with pytest.raises(AssertionError):
+        check("relu_scalar_edge", wrong)
+    check("relu_scalar_core", right)
+    assert capsys.readouterr().out == report + passed + "\n"
