@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from sklearn.datasets import load_digits, make_moons
 from sklearn.model_selection import train_test_split
+
+_TEST_TENSORS: list[weakref.ref[torch.Tensor]] = []
+
+
+def test_tensors() -> list[torch.Tensor]:
+    """The ``x_test`` and ``y_test`` tensors of every :class:`Split` that is still alive."""
+    alive = [t for r in _TEST_TENSORS if (t := r()) is not None]
+    _TEST_TENSORS[:] = [weakref.ref(t) for t in alive]
+    return alive
+
+
+test_tensors.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 
 @dataclass(frozen=True)
@@ -18,6 +31,11 @@ class Split:
     y_train: torch.Tensor
     x_test: torch.Tensor
     y_test: torch.Tensor
+
+    def __post_init__(self) -> None:
+        # Remember the test tensors (weakly) so bookkit.compare.select_on_validation can refuse
+        # a score function that touches them. Nothing about the split itself changes.
+        _TEST_TENSORS.extend(weakref.ref(t) for t in (self.x_test, self.y_test))
 
     @property
     def n_features(self) -> int:
@@ -65,4 +83,34 @@ def digits(test_size: float = 0.25, seed: int = 0) -> Split:
         torch.tensor(y_tr, dtype=torch.int64),
         torch.tensor(x_te, dtype=torch.float32),
         torch.tensor(y_te, dtype=torch.int64),
+    )
+
+
+@dataclass(frozen=True)
+class TrainVal:
+    """A training set and a validation set carved from it (never from the test set)."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+
+
+def validation(split: Split, size: int | float = 0.2, seed: int = 0) -> TrainVal:
+    """Split ``split``'s TRAINING data into a smaller training set and a validation set.
+
+    ``size`` is the number of validation rows (an int) or their fraction of the training rows (a
+    float in (0, 1)). The split is stratified by class and reproducible with ``seed``; the test
+    set is not used. The rows keep the standardization :func:`digits` gave them (statistics of the
+    whole training split, so the validation rows contributed to their own mean and std: a small
+    leak into preprocessing, not into the test set).
+    """
+    n = split.x_train.shape[0]
+    idx = np.arange(n)
+    tr, va = train_test_split(
+        idx, test_size=size, random_state=seed, stratify=split.y_train.numpy()
+    )
+    tr_t, va_t = torch.as_tensor(np.sort(tr)), torch.as_tensor(np.sort(va))
+    return TrainVal(
+        split.x_train[tr_t], split.y_train[tr_t], split.x_train[va_t], split.y_train[va_t]
     )
