@@ -22,3 +22,17 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.enforce_metadata = True
 # Answers and checks may print; a check cell fails only by raising.
 c.Execute.timeout = 120
+
+# `nbgrader autograde`, and formgrader's Autograde button, which runs it, would execute each
+# submission in a Jupyter kernel with the instructor's rights. Its execution step is replaced by
+# our sandboxed grader (`python -m autograder grade ... --student S --force`); nbgrader's other
+# steps (overwriting the locked cells, saving the scores, late penalties) run as usual.
+c.Autograde.autograde_preprocessors = [
+    "autograder.autograded.GradeInSandbox",  # in place of nbgrader.preprocessors.Execute
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]

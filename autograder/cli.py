@@ -80,7 +80,12 @@ class Progress:
 
 
 def grade(args: argparse.Namespace) -> int:
-    from autograder import exchange, records  # nbgrader: not needed on Gradescope
+    from autograder import (  # nbgrader: not needed on Gradescope
+        autograded,
+        exchange,
+        records,
+        submission,
+    )
 
     limits = sandbox.Limits(timeout=args.timeout, memory_mb=args.memory)
     batch = Batch(args.course_dir, args.assignment, limits=limits, jobs=args.jobs,
@@ -96,9 +101,14 @@ def grade(args: argparse.Namespace) -> int:
     for result in summary.graded:
         page = (course / "feedback" / result.student / args.assignment /
                 f"{args.assignment}.html")
-        records.write_feedback(page, result, [p.item for p in batch.assignment.plans],
-                               timestamps[result.student])
+        items = [p.item for p in batch.assignment.plans]
+        # scores set by hand in formgrader stay (nbgrader keeps them apart from auto_score)
+        adjusted = records.adjustments(course / "gradebook.db", args.assignment, result.student)
+        records.write_feedback(page, result, items, timestamps[result.student], adjusted)
         exchange.copy_beside_feedback(folders[result.student], page.parent)
+        answers = submission.load(folders[result.student], args.assignment,
+                                  batch.assignment.pristine).answers
+        autograded.write(course, result, answers, items)  # what formgrader shows
     url = f"sqlite:///{course / 'gradebook.db'}"
     records.ensure_assignment(url, args.assignment,
                               course / "solutions" / args.assignment / f"{args.assignment}.ipynb")

@@ -15,14 +15,25 @@ import os
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Grade, Gradebook, MissingEntry
+from nbgrader.api import (
+    Assignment,
+    BaseCell,
+    Grade,
+    Gradebook,
+    MissingEntry,
+    Notebook,
+    SubmittedAssignment,
+    SubmittedNotebook,
+)
 from nbgrader.plugins import BasePlugin
 from nbgrader.preprocessors import AssignLatePenalties, ComputeChecksums, SaveCells
+from sqlalchemy import create_engine
 from sqlalchemy.exc import SAWarning
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -50,19 +61,73 @@ def write_csv(path: Path, results: Sequence[StudentResult]) -> None:
     write_atomically(path, buffer.getvalue())
 
 
+@dataclass(frozen=True)
+class Adjustment:
+    """What an instructor set by hand on one grade (in formgrader): a score that replaces the
+    check's, extra credit added to it, or both (None: not set)."""
+
+    manual_score: float | None
+    extra_credit: float | None
+
+    def points(self, auto: float) -> float:
+        """The grade's points as nbgrader counts them, given the check's ``auto`` points."""
+        base = auto if self.manual_score is None else self.manual_score
+        return base + (self.extra_credit or 0.0)
+
+    def describe(self, auto: float) -> str:
+        """How the points differ from the check's, for the student."""
+        parts = []
+        if self.manual_score is not None:
+            parts.append(f"set by your instructor; the check gave {auto:g}")
+        if self.extra_credit:
+            parts.append(f"including {self.extra_credit:g} extra credit")
+        return "; ".join(parts)
+
+
+def adjustments(gradebook: Path, assignment: str, student: str) -> dict[str, Adjustment]:
+    """grade_id -> the instructor's manual score and extra credit, for the grades of the
+    student's notebook ``assignment`` in the nbgrader ``gradebook`` (a SQLite file) that have
+    either; empty when there is no gradebook or no such submission yet. Reads only, in one
+    query, without nbgrader's Gradebook (which would create the file)."""
+    if not gradebook.is_file():
+        return {}
+    engine = create_engine(f"sqlite:///{gradebook}")
+    try:
+        with Session(engine) as session:
+            rows = (session.query(BaseCell.name, Grade.manual_score, Grade.extra_credit)
+                    .join(Grade.cell).join(Grade.notebook).join(SubmittedNotebook.notebook)
+                    .join(SubmittedNotebook.assignment).join(SubmittedAssignment.assignment)
+                    .filter(SubmittedAssignment.student_id == student,
+                            Assignment.name == assignment, Notebook.name == assignment)
+                    .filter((Grade.manual_score.isnot(None)) | (Grade.extra_credit.isnot(None)))
+                    .all())
+    finally:
+        engine.dispose()
+    return {name: Adjustment(manual, extra) for name, manual, extra in rows}
+
+
 def write_feedback(path: Path, result: StudentResult, items: Sequence[Item],
-                   submitted: datetime.datetime | None = None) -> None:
+                   submitted: datetime.datetime | None = None,
+                   adjusted: Mapping[str, Adjustment] | None = None) -> None:
     """A self-contained HTML page for the student: each check, its points and its report, and
-    when the notebook was submitted (UTC) if that is known."""
+    when the notebook was submitted (UTC) if that is known. ``adjusted`` (grade_id ->
+    :class:`Adjustment`, from :func:`adjustments`) overrides the check's points as nbgrader
+    does, with a note saying so; the total counts the final points."""
     titles = {i.grade_id: i.title for i in items}
+    adjusted = adjusted or {}
     total = sum(i.max_points for i in result.items)
+    score = 0.0
     rows = []
     for item in result.items:
         report = html.escape(item.feedback) if item.status != "passed" else ""
+        change = adjusted.get(item.grade_id)
+        points = change.points(item.points) if change else item.points
+        score += points
+        note = f"<br>({html.escape(change.describe(item.points))})" if change else ""
         rows.append(
             f"<tr class='{item.status}'><td>{html.escape(titles.get(item.grade_id, ''))}"
             f"<br><code>{html.escape(item.grade_id)}</code></td><td>{item.status}</td>"
-            f"<td>{item.points:g} / {item.max_points:g}</td><td><pre>{report}</pre></td></tr>")
+            f"<td>{points:g} / {item.max_points:g}{note}</td><td><pre>{report}</pre></td></tr>")
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in result.notes)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -75,7 +140,7 @@ tr.passed td:nth-child(2) {{ color: #1a6b1a; }}
 tr:not(.passed) td:nth-child(2) {{ color: #a01010; font-weight: bold; }}
 pre {{ white-space: pre-wrap; margin: 0; }}
 </style></head><body>
-<h1>{html.escape(result.assignment)}: {result.score:g} / {total:g} points</h1>
+<h1>{html.escape(result.assignment)}: {score:g} / {total:g} points</h1>
 <p>Student: {html.escape(result.student)}{
     f"; submitted {submitted:%Y-%m-%d %H:%M:%S} UTC" if submitted else ""}</p>
 {f"<ul>{notes}</ul>" if notes else ""}
