@@ -10,6 +10,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+# Torch's autograd imports this module, and SymPy with it (0.5 to 2 s), the first time
+# backward() or autograd.grad() receives an explicit gradient tensor. Importing it with the
+# checks puts that cost in the notebook's import cell instead of a check cell's first call.
+import torch.fx.experimental.symbolic_shapes  # noqa: F401 - imported for its cost only
+
 from autograder.elementwise import first_mismatch
 from autograder.items import Probe
 from autograder.report import Failure, describe
