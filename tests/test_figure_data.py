@@ -1,0 +1,374 @@
+"""Every figure the book draws plots real numbers: nothing empty, nothing NaN or infinite.
+
+A PNG does not hold the data it was drawn from, so the check happens *inside* the kernel that
+executes a chapter, at the moment a figure is rendered. :data:`AUDIT` is an IPython startup file
+that wraps ``FigureCanvasBase.print_figure`` (the one place every inline display, ``plt.show()``
+and ``savefig`` goes through) and, before each figure is drawn, inspects every Axes:
+
+- lines (``get_xydata``), scatter offsets, the vertices of other collections (``fill_between``,
+  ``vlines``, contours), images (``get_array``) and patches (bars: ``x``, ``y``, width, height):
+  each must be non-empty and finite; points on a log-scaled axis must be positive (matplotlib
+  silently drops the others);
+- bar charts must have bars, and their value axis must be numeric: ``ax.bar(names, d.keys())``
+  draws category *indices* 0, 1, 2 as heights, which matplotlib does without complaint;
+- a visible Axes must contain something.
+
+The one exception is deliberate: a line drawn with ``gid="gaps"`` may contain NaN, the
+matplotlib idiom for breaking a line, as long as it also has finite points and no infinity.
+
+It appends one JSON line per rendered figure (the cell's source and the problems found) to the
+file named by ``BOOK_FIGURE_AUDIT``. :func:`figure_audit_env` writes the startup file and returns
+the environment (``IPYTHONDIR``, ``BOOK_FIGURE_AUDIT``) that turns it on for any kernel started
+with it. If ``conftest.make_book`` passes that environment to the book build, these tests read
+the records of the one build the suite already does; otherwise they execute every page
+themselves, once per session. Either way the broken-chapter tests below run the same checker
+on a tiny chapter with deliberately bad figures and require it to catch each one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import jupytext
+import matplotlib
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent  # not imported from conftest: conftest may import us
+BOOK = ROOT / "book"
+PAGES = sorted(BOOK.glob("ch[0-9][0-9]_*.md"))
+
+AUDIT = r'''
+"""Figure audit (tests/test_figure_data.py): record empty or non-finite plotted data."""
+
+
+def figure_problems(fig):
+    """Problems with the data plotted in ``fig``: a list of short sentences (empty if none)."""
+    import numpy as np
+    from matplotlib.collections import PathCollection
+    from matplotlib.container import BarContainer
+
+    def numbers(values):
+        """``values`` as a float array of its unmasked entries, or None if not numeric."""
+        arr = np.ma.asarray(values)
+        if arr.dtype.kind not in "biuf":
+            return None
+        arr = arr.astype(float)
+        return np.ma.compressed(arr) if np.ma.isMaskedArray(arr) else np.asarray(arr).ravel()
+
+    def check(what, values, problems):
+        arr = numbers(values)
+        if arr is None:
+            problems.append(f"{what}: data are not numbers (dtype {np.asarray(values).dtype})")
+        elif arr.size == 0:
+            problems.append(f"{what}: empty")
+        elif not np.isfinite(arr).all():
+            bad = int((~np.isfinite(arr)).sum())
+            problems.append(f"{what}: {bad} of {arr.size} values are NaN or infinite")
+        return arr
+
+    def converter(axis):
+        get = getattr(axis, "get_converter", None)
+        return get() if get is not None else getattr(axis, "converter", None)
+
+    problems = []
+    for k, ax in enumerate(fig.axes):
+        where = f"axes {k}" + (f" ({ax.get_title()!r})" if ax.get_title() else "")
+        drawn = ax.lines or ax.collections or ax.patches or ax.images or ax.texts or ax.tables
+        if ax.get_visible() and ax.axison and not drawn:
+            problems.append(f"{where}: nothing is plotted")
+        log_y, log_x = ax.get_yscale() == "log", ax.get_xscale() == "log"
+        for line in ax.lines:
+            what = f"{where}, line {line.get_label()!r}"
+            if line.get_gid() == "gaps":  # NaN breaks the line on purpose; the rest must count
+                xy = numbers(line.get_xydata())
+                if (xy is None or not np.isfinite(xy.reshape(-1, 2)).all(axis=1).any()
+                        or np.isinf(xy).any()):
+                    problems.append(f"{what}: a line marked gid='gaps' has no finite points "
+                                    "or has infinite ones")
+                continue
+            xy = check(what, line.get_xydata(), problems)
+            if xy is not None and xy.size and np.isfinite(xy).all():
+                xy = xy.reshape(-1, 2)
+                x_data, y_data = line.get_transform().contains_branch_seperately(ax.transData)
+                hidden = int((xy[:, 0] <= 0).sum()) if log_x and x_data else 0
+                hidden += int((xy[:, 1] <= 0).sum()) if log_y and y_data else 0
+                if hidden:
+                    problems.append(f"{what}: {hidden} points are <= 0 on a log-scaled axis")
+        for j, coll in enumerate(ax.collections):
+            what = f"{where}, {type(coll).__name__} {j} {coll.get_label()!r}"
+            if isinstance(coll, PathCollection):
+                check(what, coll.get_offsets(), problems)
+            else:
+                paths = coll.get_paths()
+                verts = [p.vertices for p in paths if len(p.vertices)]
+                data = coll.get_array()
+                if not verts and (data is None or np.ma.asarray(data).size == 0):
+                    problems.append(f"{what}: empty")
+                for v in verts:
+                    if check(what, v, problems) is None or not np.isfinite(v).all():
+                        break
+                if data is not None:
+                    check(what + " colour values", data, problems)
+        for j, image in enumerate(ax.images):
+            check(f"{where}, image {j}", np.ma.getdata(image.get_array()), problems)
+        for j, container in enumerate(ax.containers):
+            if not isinstance(container, BarContainer):
+                continue
+            what = f"{where}, bar chart {j} {container.get_label()!r}"
+            if len(container.patches) == 0:
+                problems.append(f"{what}: has no bars")
+                continue
+            vertical = getattr(container, "orientation", "vertical") != "horizontal"
+            axis = ax.yaxis if vertical else ax.xaxis
+            if type(converter(axis)).__name__ == "StrCategoryConverter":
+                problems.append(f"{what}: the bar {'heights' if vertical else 'widths'} are "
+                                "categories (strings), not numbers")
+            if container.datavalues is not None:
+                check(what + " values", container.datavalues, problems)
+        for j, patch in enumerate(ax.patches):
+            bbox = [getattr(patch, name)() for name in ("get_x", "get_y", "get_width",
+                                                        "get_height") if hasattr(patch, name)]
+            if bbox:
+                check(f"{where}, patch {j} ({type(patch).__name__})", bbox, problems)
+    return problems
+
+
+def _install():
+    import json
+    import os
+
+    path = os.environ.get("BOOK_FIGURE_AUDIT")
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if not path or ip is None:
+        return
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    state = {"cell": "", "seen": set(), "count": 0}
+
+    def pre_run_cell(info):
+        state["cell"] = info.raw_cell
+        state["seen"] = set()
+
+    ip.events.register("pre_run_cell", pre_run_cell)
+    original = FigureCanvasBase.print_figure
+
+    def print_figure(self, *args, **kwargs):
+        fig = self.figure
+        if id(fig) not in state["seen"]:
+            state["seen"].add(id(fig))
+            state["count"] += 1
+            try:
+                problems = figure_problems(fig)
+            except Exception as exc:  # the audit must never break a chapter; report instead
+                problems = [f"the figure audit itself failed: {exc!r}"]
+            record = {"pid": os.getpid(), "figure": state["count"], "cell": state["cell"],
+                      "axes": len(fig.axes), "problems": problems}
+            with open(path, "a", encoding="utf-8") as out:
+                out.write(json.dumps(record) + "\n")
+        return original(self, *args, **kwargs)
+
+    FigureCanvasBase.print_figure = print_figure
+
+
+_install()
+del _install
+'''
+
+
+def figure_audit_env(tree: Path) -> dict[str, str]:
+    """Install :data:`AUDIT` for a build of ``tree`` and return the environment that enables it.
+
+    The startup file goes to ``<tree's parent>/figure-audit/ipython`` (outside the book's source)
+    and the records to ``figure-audit/figures.jsonl`` next to it, which :func:`records_path`
+    names. Pass the result to the kernel's environment, e.g. ``env={**os.environ, **this}``.
+    """
+    where = records_path(tree).parent
+    startup = where / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-figure-audit.py").write_text(AUDIT, encoding="utf-8")
+    return {"IPYTHONDIR": str(where / "ipython"), "BOOK_FIGURE_AUDIT": str(records_path(tree))}
+
+
+def records_path(tree: Path) -> Path:
+    return tree.parent / "figure-audit" / "figures.jsonl"
+
+
+def read_records(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def execute(notebook: nbformat.NotebookNode, env: dict[str, str], cwd: Path) -> None:
+    """Run ``notebook`` in a fresh python3 kernel started with ``env`` added, in ``cwd``."""
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(cwd)}})
+    client.execute(env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env})
+
+
+def chapter_of(cell: str, sources: dict[str, set[str]]) -> str:
+    """The page whose code cells include ``cell`` (how a build's records are attributed)."""
+    for page, cells in sources.items():
+        if cell.strip() in cells:
+            return page
+    return "<unknown page>"
+
+
+def first_line(cell: str) -> str:
+    lines = [ln for ln in cell.strip().splitlines() if ln.strip() and not ln.startswith("#")]
+    return lines[0][:90] if lines else "<empty cell>"
+
+
+def figure_cell_count(notebook: nbformat.NotebookNode) -> int:
+    return sum(1 for c in notebook.cells
+               if c.cell_type == "code" and "figure" in c.metadata.get("mystnb", {}))
+
+
+@pytest.fixture(scope="session")
+def book_figures(request: pytest.FixtureRequest,
+                 tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
+    """Audit records of every page, keyed by page name.
+
+    Reuses the suite's book build when ``conftest.make_book`` enables the audit (its records
+    file then exists); otherwise executes each page once here, with the same audit.
+    """
+    import conftest
+
+    notebooks = {p.stem: jupytext.read(p) for p in PAGES}
+    by_page: dict[str, list[dict]] = {name: [] for name in notebooks}
+    if getattr(conftest, "figure_audit_env", None) is not None:
+        build = request.getfixturevalue("built_book")
+        sources = {name: {c.source.strip() for c in nb.cells if c.cell_type == "code"}
+                   for name, nb in notebooks.items()}
+        for record in read_records(records_path(build.tree)):
+            by_page.setdefault(chapter_of(record["cell"], sources), []).append(record)
+        if any(by_page.values()):
+            return by_page
+    for name, notebook in notebooks.items():
+        env = figure_audit_env(tmp_path_factory.mktemp("audit") / name)
+        execute(notebook, env, BOOK)
+        by_page[name] = read_records(Path(env["BOOK_FIGURE_AUDIT"]))
+    return by_page
+
+
+@pytest.mark.parametrize("page", [p.stem for p in PAGES])
+def test_every_figure_of_the_page_was_audited(book_figures: dict[str, list[dict]], page: str):
+    """The audit saw at least as many figures as the page has figure cells (it is really on)."""
+    expected = figure_cell_count(jupytext.read(BOOK / f"{page}.md"))
+    assert len(book_figures.get(page, [])) >= expected, (
+        f"{page}: the audit recorded {len(book_figures.get(page, []))} figures, "
+        f"the page has {expected} figure cells"
+    )
+
+
+@pytest.mark.parametrize("page", [p.stem for p in PAGES])
+def test_every_figure_plots_finite_non_empty_numbers(book_figures: dict[str, list[dict]],
+                                                     page: str):
+    bad = [f"cell starting {first_line(r['cell'])!r}:\n    " + "\n    ".join(r["problems"])
+           for r in book_figures.get(page, []) if r["problems"]]
+    assert not bad, f"{page}: figures with empty, non-finite or non-numeric data\n" + "\n".join(bad)
+
+
+def test_no_figure_record_is_unattributed(book_figures: dict[str, list[dict]]):
+    assert not book_figures.get("<unknown page>"), "records from cells no page contains"
+
+
+# ---------------------------------------------------------------------------------------------
+# The checker can fail: a tiny chapter whose figures are broken in the ways the audit must catch.
+
+BROKEN_CELLS = {
+    "empty bar chart": "fig, ax = plt.subplots()\nax.bar([], [])\nplt.show()",
+    "line of NaN": "fig, ax = plt.subplots()\nax.plot([0, 1, 2], [np.nan] * 3)\nplt.show()",
+    "line with one infinity": (
+        "fig, ax = plt.subplots()\nax.plot([0, 1, 2], [1.0, np.inf, 2.0])\nplt.show()"),
+    "bar heights are a dict's keys": (
+        "cost = {'ReLU': 1.0, 'sigmoid': 3.2, 'tanh': 2.9}\n"
+        "fig, ax = plt.subplots()\nax.bar(list(cost), list(cost))\nplt.show()"),
+    "empty scatter": "fig, ax = plt.subplots()\nax.scatter([], [])\nplt.show()",
+    "image with NaN": (
+        "fig, ax = plt.subplots()\nax.imshow(np.array([[1.0, np.nan], [0.0, 2.0]]))\nplt.show()"),
+    "zero on a log axis": (
+        "fig, ax = plt.subplots()\nax.semilogy([0, 1, 2], [1.0, 0.0, 1e-3])\nplt.show()"),
+    "empty axes": "fig, (a1, a2) = plt.subplots(1, 2)\na1.plot([0, 1], [0, 1])\nplt.show()",
+    "empty line, shown without plt.show": "fig, ax = plt.subplots()\nax.plot([], [])",
+    "line marked as gaps, all NaN": (
+        "fig, ax = plt.subplots()\nax.plot([0, 1], [np.nan, np.nan], gid='gaps')\nplt.show()"),
+    "fill_between of NaN": (
+        "fig, ax = plt.subplots()\nax.fill_between([0, 1], [np.nan, np.nan], [1.0, 1.0])\n"
+        "plt.show()"),
+}
+GOOD_CELL = ("fig, ax = plt.subplots(1, 3)\nax[0].plot([0, 1], [0, 1], label='x')\n"
+             "ax[0].axhline(0.5)\nax[0].scatter([0.5], [0.5])\nax[0].fill_between([0, 1], 0, 1)\n"
+             "ax[0].hist(np.arange(10.0))\nax[1].bar(['a', 'b'], [1.0, 2.5])\n"
+             "ax[1].set_yscale('log')\nax[2].imshow(np.eye(2))\n"
+             "ax[0].plot([0, 1, 2], [1.0, np.nan, 2.0], gid='gaps')\nplt.show()")
+
+
+def broken_chapter() -> nbformat.NotebookNode:
+    header = "import matplotlib.pyplot as plt\nimport numpy as np"
+    cells = [nbformat.v4.new_markdown_cell("# A broken chapter"),
+             nbformat.v4.new_code_cell(header), nbformat.v4.new_code_cell(GOOD_CELL)]
+    cells += [nbformat.v4.new_code_cell(source) for source in BROKEN_CELLS.values()]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    return notebook
+
+
+@pytest.fixture(scope="module")
+def broken_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """Problems the kernel audit recorded for each cell of :func:`broken_chapter`."""
+    env = figure_audit_env(tmp_path_factory.mktemp("broken") / "repo")
+    notebook = broken_chapter()
+    execute(notebook, env, BOOK)
+    images = sum(1 for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+                 if "image/png" in o.get("data", {}))
+    assert images == len(BROKEN_CELLS) + 1, "every figure is still displayed"
+    found: dict[str, list[str]] = {}
+    for record in read_records(Path(env["BOOK_FIGURE_AUDIT"])):
+        found.setdefault(record["cell"].strip(), []).extend(record["problems"])
+    return found
+
+
+def test_the_audit_passes_a_correct_figure(broken_records: dict[str, list[str]]):
+    assert GOOD_CELL in broken_records, "the good figure was not audited"
+    assert broken_records[GOOD_CELL] == []
+
+
+@pytest.mark.parametrize("case", list(BROKEN_CELLS))
+def test_the_audit_catches_a_broken_figure(broken_records: dict[str, list[str]], case: str):
+    source = BROKEN_CELLS[case]
+    assert source in broken_records, f"{case}: the figure was not audited"
+    assert broken_records[source], f"{case}: the audit found nothing wrong"
+
+
+def test_the_dict_keys_bug_is_named_as_such(broken_records: dict[str, list[str]]):
+    problems = broken_records[BROKEN_CELLS["bar heights are a dict's keys"]]
+    assert any("categories (strings), not numbers" in p for p in problems), problems
+
+
+def test_the_checker_reports_counts_in_process():
+    """The same checker, called directly on an Agg figure (no kernel)."""
+    namespace: dict = {}
+    exec(compile(AUDIT, "figure-audit", "exec"), namespace)  # noqa: S102 - our own code
+    previous = matplotlib.get_backend()
+    import matplotlib.pyplot as plt
+
+    plt.switch_backend("Agg")
+    try:
+        fig, ax = plt.subplots()
+        ax.plot([0.0, 1.0, 2.0, 3.0], [1.0, math.nan, math.inf, 2.0], label="loss")
+        problems = namespace["figure_problems"](fig)
+        plt.close(fig)
+    finally:
+        plt.switch_backend(previous)
+    assert problems == ["axes 0, line 'loss': 2 of 8 values are NaN or infinite"], problems
