@@ -217,12 +217,12 @@ def judge_item(plan: Plan, raw: Any, cell_errors: dict[str, str], stopped: str |
     if missing:
         return result("missing", f"the answer cell {', '.join(missing)} is not in the "
                                  "submitted notebook")
-    used = [f"answer cell {g} uses {', '.join(v)}" for g, v in violations.items() if v]
+    used = [v for found in violations.values() for v in found]
     if used:  # such code could change how every other answer is checked: nothing counts
-        return result("forbidden", "; ".join(used) + ". Answers may only use numerical "
-                      "modules (math, NumPy, PyTorch, ...), not the system, the interpreter "
-                      "or the grader, so no check of this notebook counts; see the rules at "
-                      "the top of the notebook")
+        where = ", ".join(g for g, found in violations.items() if found)
+        return result("forbidden", f"answer cell {where} "
+                      f"{policy.explain(list(dict.fromkeys(used)))}; see the rules at the top "
+                      "of the notebook")
     if raw is None:
         why = stopped or "it returned no result"
         timeout = "time limit" in why or "CPU time" in why
@@ -397,8 +397,10 @@ class Batch:
     def spawn(self, program: list[tuple[str, str]], first: int, slot: int, student: str,
               scratch_root: Path) -> sandbox.Child:
         scratch = scratch_root / f"{slot}-{first}-{student}"
+        preload = [m for _, source in program for m in policy.imported_modules(source)
+                   if policy.module_allowed(m)]
         return sandbox.start(child_job(program, self.assignment.plans, first), scratch, slot,
-                             self.limits)
+                             self.limits, preload)
 
     def absorb(self, job: Running, exit_info: sandbox.Exit, scratch_root: Path) -> bool:
         """Take what the ended child reported; relaunch it for the items after the one that

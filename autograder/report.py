@@ -70,5 +70,11 @@ class Failure:
 class CheckFailed(AssertionError):
     """Raised by a notebook's check cell when the student's answer fails a graded item.
 
-    nbgrader scores a test cell 0 when it raises; the message is the readable report.
+    nbgrader scores a test cell 0 when it raises; the message is the readable report. IPython
+    shows an exception through its ``_render_traceback_`` when it has one, so the cell's error
+    output (and nbgrader's Validate dialog, which lists it) is the report alone: no traceback
+    frame of the grader's code, and the report shown once.
     """
+
+    def _render_traceback_(self) -> list[str]:
+        return str(self).splitlines()

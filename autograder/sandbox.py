@@ -21,12 +21,13 @@ outlives it. :func:`confinement` reports which of these are in force on this mac
 from __future__ import annotations
 
 import ctypes
+import importlib
 import os
 import resource
 import signal
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,8 +85,11 @@ def _current_address_space() -> int:
     return 0
 
 
-def _confine(scratch: Path, uid: int, limits: Limits) -> None:  # pragma: no cover - child
-    """Everything the child does to itself before it runs untrusted code."""
+def _confine(scratch: Path, uid: int, limits: Limits,
+             preload: Sequence[str] = ()) -> None:  # pragma: no cover - child
+    """Everything the child does to itself before it runs untrusted code. The modules named
+    in ``preload`` are imported after the limits are set and before the chroot, which hides
+    the library from the child: the modules the answers import must be loaded by then."""
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -103,6 +107,11 @@ def _confine(scratch: Path, uid: int, limits: Limits) -> None:  # pragma: no cov
                          (resource.RLIMIT_NOFILE, limits.open_files),
                          (resource.RLIMIT_CORE, 0)):
         resource.setrlimit(limit, (value, value))
+    for module in preload:
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001, S112 - the answer cell reports the failed import
+            continue
     if privileged():
         _libc.unshare(CLONE_NEWNET)  # best effort: refused in some containers
         os.chown(scratch, uid, uid)
@@ -153,15 +162,17 @@ class Exit:
         return f"it exited with code {self.exit_code}"
 
 
-def start(job: Callable[[], None], scratch: Path, slot: int, limits: Limits) -> Child:
-    """Fork a confined child that runs ``job`` in ``scratch`` and exits."""
+def start(job: Callable[[], None], scratch: Path, slot: int, limits: Limits,
+          preload: Sequence[str] = ()) -> Child:
+    """Fork a confined child that runs ``job`` in ``scratch`` and exits, after importing the
+    (trusted, standard or numerical) modules named in ``preload``."""
     uid = FIRST_UID + slot
     scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         code = 70
         try:
-            _confine(scratch, uid, limits)
+            _confine(scratch, uid, limits, preload)
             job()
             code = 0
         except BaseException:  # noqa: BLE001 - nothing may escape the child
