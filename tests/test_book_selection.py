@@ -90,6 +90,7 @@ class _Taint:
         self.names: set[str] = set()
         self.lines = lines
         self.findings: list[Finding] = []
+        self.touched = False  # whether some statement read a tainted value where it ran
 
     # -- expressions ------------------------------------------------------------------------
 
@@ -105,6 +106,8 @@ class _Taint:
                 return False
             return self.uses(node.value, names)
         if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Store | ast.Del):
+                return False  # being assigned is not being read
             return node.id in SOURCES or node.id in names
         if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
             scope = set(names)
@@ -137,6 +140,16 @@ class _Taint:
 
     def statement(self, stmt: ast.stmt) -> None:
         self.check(stmt)
+        compound = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try,
+                    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        if not isinstance(stmt, compound) and self.uses(stmt):
+            self.touched = True
+        header = {ast.For: "iter", ast.AsyncFor: "iter", ast.While: "test", ast.If: "test"}
+        if type(stmt) in header and self.uses(getattr(stmt, header[type(stmt)])):
+            self.touched = True
+        if isinstance(stmt, ast.With | ast.AsyncWith) and any(
+                self.uses(item.context_expr) for item in stmt.items):
+            self.touched = True
         if isinstance(stmt, ast.Assign):
             for t in stmt.targets:
                 if isinstance(t, ast.Tuple) and isinstance(stmt.value, ast.Tuple) \
@@ -174,13 +187,13 @@ class _Taint:
             self.block(stmt.finalbody)
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             params = {a.arg for a in ast.walk(stmt.args) if isinstance(a, ast.arg)}
+            # read the body in order, in its own scope (globals as they are now, minus the
+            # parameters): the function is tainted if any statement reads a tainted value
             inner = _Taint(self.lines)
             inner.names = self.names - params
             inner.block(stmt.body)
             self.findings.extend(inner.findings)
-            body_tainted = any(self.uses(s, self.names - params) for s in stmt.body) or any(
-                isinstance(n, ast.Return) and inner.uses(n.value) for n in ast.walk(stmt))
-            (self.names.add if body_tainted else self.names.discard)(stmt.name)
+            (self.names.add if inner.touched else self.names.discard)(stmt.name)
         # calls that fill a container: x.append(tainted), x.update(tainted), ...
         for node in ast.walk(stmt):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
@@ -383,3 +396,19 @@ def test_scanner_fails_the_chapter_5_that_tuned_the_learning_rate_on_the_test_se
     notebook = jupytext.reads(old, fmt="md:myst")
     found = selections_on_test(_code([c.source for c in notebook.cells if c.cell_type == "code"]))
     assert any("best_lr = max(acc_by_lr" in f.code for f in found), found
+
+
+def test_a_name_reused_for_validation_results_is_not_tainted_by_its_earlier_test_use():
+    # flow-sensitive: `h` held a test-evaluated history before, but inside the score function it
+    # is re-assigned from a validation run before it is read
+    code = textwrap.dedent("""
+        h = train(net, X, Y, split.x_test, split.y_test)
+        def score(lr):
+            h = train(net, tv.x_train, tv.y_train, tv.x_val, tv.y_val, lr=lr)
+            return h.test_accuracy[-1]
+        chosen = select_on_validation(lrs, score)
+        best = max(lrs, key=score)
+    """)
+    assert selections_on_test(code) == []
+    leaky = code.replace("tv.x_val, tv.y_val", "split.x_test, split.y_test")
+    assert {f.line for f in selections_on_test(leaky)} == {6, 7}
