@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import sys
 import time
 from pathlib import Path
 from typing import TextIO
 
-from autograder import sandbox
+from autograder import ownership, sandbox
 from autograder.grading import Batch, SetupError, StudentResult
 
 
@@ -38,8 +39,12 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--memory", type=int, default=2048, metavar="MB",
                        help="memory a submission may allocate (default 2048)")
     grade.add_argument("--force", action="store_true",
-                       help="regrade submissions already graded and unchanged since")
-    grade.add_argument("--seed", type=int, help="seed of the random cases (default: fresh)")
+                       help="regrade every submission, even those whose saved result's inputs "
+                            "(submission, checks, reference, grader, seed) are unchanged")
+    grade.add_argument("--seed", type=int,
+                       help="seed of the random cases, recorded in grades/ASSIGNMENT/seed for "
+                            "every later run (default: the recorded one, or a fresh one the "
+                            "first time)")
     bundle = commands.add_parser(
         "gradescope", help="build a Gradescope autograder bundle for one assignment")
     bundle.add_argument("assignment")
@@ -53,6 +58,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--submission", type=Path, required=True)
     run.add_argument("--results", type=Path, required=True)
     return top
+
+
+STARTED = time.monotonic()
 
 
 class Progress:
@@ -77,6 +85,28 @@ class Progress:
         end = "\n" if done == total else ""
         print(f"\r[{bar}] {done}/{total}  ETA {eta:4.0f} s  {result.student[:20]:20}",
               end=end, file=self.stream, flush=True)
+
+
+def seconds_since_start() -> float:
+    """Wall time since this process started (interpreter start-up and imports included)."""
+    try:
+        with open("/proc/self/stat") as f:
+            started = int(f.read().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+        with open("/proc/uptime") as f:
+            return float(f.read().split()[0]) - started
+    except (OSError, ValueError, IndexError):  # not Linux: from the command's own start
+        return time.monotonic() - STARTED
+
+
+def class_summary(results: list[StudentResult]) -> str:
+    """The class's scores, from every saved result (graded now or reused)."""
+    if not results:
+        return "class: no submission graded yet"
+    max_points = max(sum(i.max_points for i in r.items) for r in results)
+    mean = sum(r.score for r in results) / len(results)
+    statuses = collections.Counter(i.status for r in results for i in r.items)
+    return (f"class: {len(results)} submission(s), mean score {mean:.2f} / {max_points:g}; "
+            "items: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
 
 
 def grade(args: argparse.Namespace) -> int:
@@ -114,15 +144,13 @@ def grade(args: argparse.Namespace) -> int:
                               course / "solutions" / args.assignment / f"{args.assignment}.ipynb")
     records.sync_gradebook(url, [r for r in results if wanted is None or r.student in wanted],
                            timestamps, late)
-    statuses = collections.Counter(i.status for r in summary.graded for i in r.items)
-    scores = [r.score for r in summary.graded]
-    mean = sum(scores) / len(scores) if scores else 0.0
-    print(f"graded {len(summary.graded)} submission(s) of {args.assignment} in "
-          f"{summary.seconds:.1f} s"
-          + (f", skipped {len(summary.skipped)} already graded (use --force to regrade)"
-             if summary.skipped else "")
-          + f"; mean score {mean:.2f}; items: "
-          + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
+    ownership.hand_over(course, [course / "grades", course / "feedback", course / "autograded"],
+                        course / "gradebook.db")
+    print(f"graded {len(summary.graded)} submission(s) of {args.assignment}"
+          + (f", reused {len(summary.skipped)} saved result(s) whose inputs are unchanged "
+             "(--force regrades them)" if summary.skipped else "")
+          + f", in {seconds_since_start():.1f} s (seed {batch.seed})")
+    print(class_summary([r for r in results if wanted is None or r.student in wanted]))
     print(f"grades: {course / 'grades' / (args.assignment + '.csv')}")
     enforced = [k for k, v in sandbox.confinement().items() if v]
     missing = [k for k, v in sandbox.confinement().items() if not v]

@@ -1,18 +1,23 @@
 """Grading a class: load -> rebuild -> run in a sandbox -> check -> record -> report.
 
 :class:`Assignment` prepares, once per batch and in the trusted parent, everything that does
-not depend on a student: the released notebook's cells, the checks, the cases (one seeded set
-per batch, so every student meets the same inputs) and the reference solution's probes.
-:func:`run_batch` then grades each submission in a sandboxed child forked from this warm
+not depend on a student: the released notebook's cells, the checks, the cases (one seed per
+assignment and course, recorded in ``grades/<assignment>/seed``, so every student meets the
+same inputs whatever batch grades them) and the reference solution's probes.
+:meth:`Batch.run` then grades each submission in a sandboxed child forked from this warm
 process, ``jobs`` at a time, judges the child's plain-data probes against the reference,
 and records each student's result atomically as soon as it is known, so an interrupted batch
-resumes where it stopped.
+resumes where it stopped. A saved result is reused only when its inputs (the submission, the
+release and the reference solution, the grader's version and source, the seed) are unchanged.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
+import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -64,10 +69,13 @@ class ItemResult:
 class StudentResult:
     student: str
     assignment: str
-    digest: str
+    digest: str  # of the submitted notebook's bytes
     items: list[ItemResult]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    inputs: str = ""  # digest of everything the result depends on (see Batch.inputs)
+    seed: int | None = None
+    grader: str = ""  # the grader's version, with a digest of its source
 
     @property
     def score(self) -> float:
@@ -94,12 +102,28 @@ class Plan:
     answer_ids: tuple[str, ...]  # the answer cells that define the item's targets
 
 
+@functools.cache
+def grader_version() -> str:
+    """``"<package version>+<digest>"``: the digest covers every source file of the grader,
+    the checks included, so a changed check or rule changes it."""
+    try:
+        version = importlib.metadata.version("activation-functions-course")
+    except importlib.metadata.PackageNotFoundError:  # a copy of the package (Gradescope)
+        version = "unknown"
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return f"{version}+{digest.hexdigest()[:12]}"
+
+
 @dataclass(frozen=True)
 class Assignment:
     name: str
     pristine: submission.Pristine
     plans: list[Plan]
     seed: int
+    sources: str  # digest of the release and the reference solution
 
     @classmethod
     def prepare(cls, course: Path, name: str, seed: int) -> Assignment:
@@ -112,6 +136,7 @@ class Assignment:
                            (source, "the reference solutions must be in solutions/")):
             if not path.is_file():
                 raise SetupError(f"{path} does not exist: {hint}")
+        sources = hashlib.sha256(release.read_bytes() + b"\0" + source.read_bytes()).hexdigest()
         released = cells.read(release)
         pristine = submission.Pristine.from_notebook(released)
         reference = cells.define(cells.read(source))
@@ -137,7 +162,7 @@ class Assignment:
             answer_ids = tuple(g for g, names in pristine.defines.items()
                                if names & set(item.targets))
             plans.append(Plan(item, cases, visible, expected, answer_ids))
-        return cls(name, pristine, plans, seed)
+        return cls(name, pristine, plans, seed, sources)
 
 
 # the sandboxed half ------------------------------------------------------------------------
@@ -264,6 +289,7 @@ def write_atomically(path: Path, text: str) -> None:
     regraded, because a result that does not parse counts as not graded.)"""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide grades from the instructor's account
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
         f.write(text)
     os.replace(tmp, path)
@@ -302,11 +328,32 @@ class Batch:
         self.course = course.resolve()
         if not self.course.is_dir():
             raise SetupError(f"{course} is not a directory")
-        self.seed = int(seed if seed is not None else np.random.SeedSequence().entropy % 2**32)
+        self.results_dir = self.course / "grades" / assignment
+        self.seed = self.course_seed(assignment, seed)
         self.assignment = Assignment.prepare(self.course, assignment, self.seed)
         self.limits = limits or sandbox.Limits()
         self.jobs = max(1, jobs)
-        self.results_dir = self.course / "grades" / assignment
+
+    def course_seed(self, assignment: str, seed: int | None) -> int:
+        """The seed of the assignment's random cases in this course, so every student meets
+        the same inputs whatever batch grades them: read from ``grades/<assignment>/seed``,
+        drawn fresh and written there the first time, replaced by ``seed`` when one is given."""
+        path = self.results_dir / "seed"
+        if seed is None:
+            try:
+                return int(path.read_text().strip())
+            except (OSError, ValueError):
+                seed = int(np.random.SeedSequence().entropy % 2**32)
+        if assignment in ASSIGNMENTS:  # an unknown one fails in Assignment.prepare
+            write_atomically(path, f"{seed}\n")
+        return int(seed)
+
+    def inputs(self, sub: submission.Submission) -> str:
+        """A digest of everything a result depends on: the submission, the release and the
+        reference solution, the grader (checks included) and the seed. A saved result is
+        reused only when it is unchanged."""
+        parts = (sub.digest, self.assignment.sources, grader_version(), str(self.seed))
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def students(self, requested: Sequence[str] | None) -> list[str]:
         if requested:
@@ -337,7 +384,7 @@ class Batch:
             folder = self.course / "submitted" / student / self.assignment.name
             sub = submission.load(folder, self.assignment.name, self.assignment.pristine)
             old = self.previous(student)
-            if not force and old is not None and old.digest == sub.digest:
+            if not force and old is not None and old.inputs == self.inputs(sub):
                 summary.skipped.append(student)
                 continue
             pending.append((student, sub))
@@ -465,13 +512,15 @@ class Batch:
                  for n, plan in enumerate(self.assignment.plans)]
         return StudentResult(job.student, self.assignment.name, job.sub.digest, items,
                              list(job.sub.notes) + job.notes,
-                             round(time.monotonic() - job.started, 3))
+                             round(time.monotonic() - job.started, 3), self.inputs(job.sub),
+                             self.seed, grader_version())
 
     def unreadable(self, student: str, sub: submission.Submission) -> StudentResult:
         items = [ItemResult(p.item.grade_id, 0.0, float(p.item.points), sub.status,
                             sub.problem or "", sub.problem or "")
                  for p in self.assignment.plans]
-        return StudentResult(student, self.assignment.name, sub.digest, items, list(sub.notes))
+        return StudentResult(student, self.assignment.name, sub.digest, items, list(sub.notes),
+                             0.0, self.inputs(sub), self.seed, grader_version())
 
     def record(self, result: StudentResult) -> StudentResult:
         write_atomically(self.result_path(result.student), result.to_json())

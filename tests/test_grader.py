@@ -352,7 +352,7 @@ def test_gradebook_holds_the_scores(graded):
 def test_a_second_run_skips_what_is_graded_and_force_regrades(graded):
     course, expected, *_ = graded
     again = grade(course, "--student", "honest", "--student", "blank")
-    assert again.returncode == 0 and "skipped 2 already graded" in again.stdout
+    assert again.returncode == 0 and "reused 2 saved result(s)" in again.stdout
     forced = grade(course, "--student", "honest", "--force")
     assert forced.returncode == 0 and "graded 1 submission(s)" in forced.stdout
     assert len(read_csv(course)) == len(expected) * len(ITEMS)
@@ -379,7 +379,7 @@ def test_sigkill_mid_batch_then_resume(tmp_path: Path):
     assert 3 <= len(first) < 12
     done = grade(course)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert f"skipped {len(first)} already graded" in done.stdout
+    assert f"reused {len(first)} saved result(s)" in done.stdout
     for name, mtime in first.items():
         assert (results / name).stat().st_mtime_ns == mtime, f"{name} was graded again"
     rows = read_csv(course)
