@@ -148,3 +148,11 @@ def test_the_check_reports_in_the_students_guide_are_what_check_prints(capsys):
     assert failed.value._render_traceback_() == report.splitlines()  # what the cell shows
     check("relu_scalar_core", right)
     assert capsys.readouterr().out == passed + "\n"
+
+
+def test_the_exchange_folder_in_the_guide_is_nbgraders_default():
+    from nbgrader.exchange.default.exchange import Exchange
+
+    text = (ROOT / "book/instructors.md").read_text()
+    (default,) = re.findall(r"\(by default\s+`([^`]+)`", text)
+    assert default == Exchange.root.default_value

@@ -4,6 +4,7 @@ autograde give full marks to the solutions, zero to the blanks, partial to parti
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -46,9 +47,15 @@ def test_committed_release_is_what_nbgrader_generates(course: Path, assignment: 
     name = f"{assignment}/{assignment}.ipynb"
     generated = (course / "exercises" / name).read_bytes()
     committed = (ROOT / "exercises" / name).read_bytes()
-    assert generated == committed, (
-        f"exercises/{name} is out of date with solutions/: run `make exercises`"
-    )
+    if generated == committed:
+        return
+    fresh, kept = json.loads(generated), json.loads(committed)
+    if [c["source"] for c in fresh["cells"]] == [c["source"] for c in kept["cells"]]:
+        pytest.fail(f"exercises/{name} has the cells nbgrader generates but other metadata or "
+                    "outputs: an editor saved it (JupyterLab's autosave adds the kernel's "
+                    "language_info). Restore it with `git checkout exercises/`, and work on a "
+                    "copy as the students' guide says")
+    pytest.fail(f"exercises/{name} is out of date with solutions/: run `make exercises`")
 
 
 def test_validate_passes_every_solution_and_fails_every_blank():
