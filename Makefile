@@ -10,7 +10,7 @@ ASSIGNMENTS := ex01_activations ex02_relu ex03_vanishing_gradient ex04_variants 
 # nbgrader runs helper programs (alembic) from the environment's bin directory
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: all book test lint exercises publish bench-build bench-checks bench-grading clean distclean
+.PHONY: all book test test-fast lint exercises publish bench-build bench-checks bench-grading clean distclean
 
 all: book
 
@@ -32,6 +32,10 @@ book: $(STAMP)
 ## test: run the whole test suite (it builds the book itself, in a temporary copy)
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## test-fast: everyday tests, without the slow end-to-end ones (make test runs them all)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 ## publish: build the book and commit _build/html to the gh-pages branch (PUSH=1 also pushes)
 PUSH ?=

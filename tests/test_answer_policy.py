@@ -36,6 +36,7 @@ TAMPERING = ("sys", "os", "subprocess", "inspect", "importlib", "gc", "ctypes", 
              "signal", "threading", "io", "pathlib", "shutil", "pickle", "types", "unittest",
              "autograder", "nbgrader", "IPython")
 CI = os.environ.get("CI") == "true"
+pytestmark = pytest.mark.slow
 needs_root = pytest.mark.skipif(
     not sandbox.privileged() and not CI,
     reason="the sandbox's file-system isolation needs root (CI runs these as root)")

@@ -19,6 +19,7 @@ from test_toc import toc_entries
 
 TOC_PAGES = toc_entries(yaml.safe_load((ROOT / "_toc.yml").read_text()))
 CHAPTERS = [p for p in TOC_PAGES if re.fullmatch(r"book/ch\d\d_\w+", p)]
+pytestmark = pytest.mark.slow  # the whole book is built once, in a temporary copy
 # Attributes through which a page makes the browser fetch something on its own.
 FETCHING = [("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"),
             ("source", "src"), ("video", "src"), ("audio", "src"), ("embed", "src")]

@@ -43,6 +43,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
 VIEWPORT = {"width": 1280, "height": 900}
 TOC_PAGES = toc_entries(yaml.safe_load((ROOT / "_toc.yml").read_text()))
 PAGES = [*TOC_PAGES, "genindex", "search"]
+pytestmark = pytest.mark.slow
 CHAPTERS = [p for p in TOC_PAGES if re.fullmatch(r"book/ch\d\d_\w+", p)]
 # For each chapter, a word of its text that no other page of the course uses.
 SEARCH_TERMS = {

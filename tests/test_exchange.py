@@ -22,6 +22,7 @@ from conftest import ROOT
 A = "ex02_relu"
 COURSE_ID = "activation-functions"  # as nbgrader_config.py says
 BIN = str(Path(sys.executable).parent)
+pytestmark = pytest.mark.slow
 ON_TIME = "2026-01-10 12:00:00.250000 UTC"  # bob's, well before the due date set below
 DUE = "2026-01-15 00:00:00 UTC"  # before "now", when root submits through the exchange
 

@@ -38,9 +38,9 @@ ALL_PASS = dict.fromkeys(ITEMS, "passed")
 SECRET = "SOLUTION-SECRET-7f3a"  # planted in the course's solutions, must never leak
 CI = os.environ.get("CI") == "true"
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not sandbox.privileged() and not CI,
-    reason="the sandbox's file-system isolation needs root (CI runs these as root)")
+    reason="the sandbox's file-system isolation needs root (CI runs these as root)")]
 
 
 def solution() -> dict:

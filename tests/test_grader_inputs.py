@@ -27,9 +27,9 @@ from conftest import ROOT
 A = "ex01_activations"
 CI = os.environ.get("CI") == "true"
 NOBODY = 65534
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not sandbox.privileged() and not CI,
-    reason="the sandbox's file-system isolation needs root (CI runs these as root)")
+    reason="the sandbox's file-system isolation needs root (CI runs these as root)")]
 
 
 def make_course(root: Path, students: tuple[str, ...] = ("ada", "bob")) -> Path:

@@ -19,6 +19,7 @@ from conftest import ROOT
 
 A = "ex02_relu"
 MAX = float(sum(i.points for i in ASSIGNMENTS[A]))
+pytestmark = pytest.mark.slow
 HOSTILE = """import os
 def relu_scalar(x):
     os.kill(os.getppid(), 9)
