@@ -145,5 +145,6 @@ class GradeInSandbox(NbGraderPreprocessor):
         if done.returncode != 0:
             raise RuntimeError(f"`{' '.join(command)}` failed (exit {done.returncode}): "
                                f"{done.stderr.strip()[-2000:]}")
+        self.log.info("%s", done.stdout.strip())  # formgrader shows this log after Autograde
         graded = path(course, student, assignment)
         return from_dict(json.loads(graded.read_text(encoding="utf-8"))), resources
