@@ -22,7 +22,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from autograder.grading import Batch, StudentResult
+from autograder.grading import Batch, StudentResult, course_seed
 
 PACKAGE = Path(__file__).resolve().parent
 RUNTIME = ("numpy", "scipy", "torch", "nbformat")  # what grading imports, pinned as we test it
@@ -109,7 +109,10 @@ def build(assignment: str, output: Path, root: Path) -> Path:
             bundle.writestr(info, text)
         bundle.writestr("requirements.txt", requirements(root))
         bundle.writestr("source/requirements.txt", requirements(root))
-        bundle.writestr("source/assignment.json", json.dumps({"assignment": assignment}))
+        # the course's recorded seed: Gradescope's students meet the cases the course's do
+        seed = course_seed(root, assignment)
+        bundle.writestr("source/assignment.json",
+                        json.dumps({"assignment": assignment, "seed": seed}))
         for path in sorted(PACKAGE.rglob("*.py")):
             bundle.write(path, f"source/autograder/{path.relative_to(PACKAGE)}")
         for name, path in notebooks.items():
@@ -151,7 +154,8 @@ def results_json(result: StudentResult, titles: dict[str, str], seconds: float) 
 def run(source: Path, submission: Path, results: Path) -> dict:
     """Grade the submission in ``submission`` against the bundle in ``source``."""
     start = time.monotonic()
-    assignment = json.loads((source / "assignment.json").read_text())["assignment"]
+    settings = json.loads((source / "assignment.json").read_text())
+    assignment = settings["assignment"]
     with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
         course = Path(tmp)
         for folder in ("solutions", "exercises"):
@@ -161,7 +165,7 @@ def run(source: Path, submission: Path, results: Path) -> dict:
         notebook = find_submission(submission, assignment)
         if notebook is not None:
             shutil.copyfile(notebook, target / f"{assignment}.ipynb")
-        batch = Batch(course, assignment)
+        batch = Batch(course, assignment, seed=settings.get("seed"))
         summary = batch.run(["student"], force=True)
         result = summary.graded[0]
         if notebook is not None and notebook.name != f"{assignment}.ipynb":

@@ -295,6 +295,21 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def course_seed(course: Path, assignment: str, seed: int | None = None) -> int:
+    """The seed of the assignment's random cases in this course, so every student meets the
+    same inputs whatever batch grades them: read from ``grades/<assignment>/seed``, drawn fresh
+    and written there the first time, replaced by ``seed`` when one is given."""
+    path = course / "grades" / assignment / "seed"
+    if seed is None:
+        try:
+            return int(path.read_text().strip())
+        except (OSError, ValueError):
+            seed = int(np.random.SeedSequence().entropy % 2**32)
+    if assignment in ASSIGNMENTS:  # an unknown one fails in Assignment.prepare
+        write_atomically(path, f"{seed}\n")
+    return int(seed)
+
+
 @dataclass
 class Running:
     """A submission being graded: its current child and what earlier children reported."""
@@ -329,24 +344,10 @@ class Batch:
         if not self.course.is_dir():
             raise SetupError(f"{course} is not a directory")
         self.results_dir = self.course / "grades" / assignment
-        self.seed = self.course_seed(assignment, seed)
+        self.seed = course_seed(self.course, assignment, seed)
         self.assignment = Assignment.prepare(self.course, assignment, self.seed)
         self.limits = limits or sandbox.Limits()
         self.jobs = max(1, jobs)
-
-    def course_seed(self, assignment: str, seed: int | None) -> int:
-        """The seed of the assignment's random cases in this course, so every student meets
-        the same inputs whatever batch grades them: read from ``grades/<assignment>/seed``,
-        drawn fresh and written there the first time, replaced by ``seed`` when one is given."""
-        path = self.results_dir / "seed"
-        if seed is None:
-            try:
-                return int(path.read_text().strip())
-            except (OSError, ValueError):
-                seed = int(np.random.SeedSequence().entropy % 2**32)
-        if assignment in ASSIGNMENTS:  # an unknown one fails in Assignment.prepare
-            write_atomically(path, f"{seed}\n")
-        return int(seed)
 
     def inputs(self, sub: submission.Submission) -> str:
         """A digest of everything a result depends on: the submission, the release and the

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -29,12 +30,29 @@ def relu_scalar(x):
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the course's files the bundle is built from (the build records the seed)."""
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "requirements.txt", root)
+    for folder in ("solutions", "exercises"):
+        shutil.copytree(ROOT / folder / A, root / folder / A)
+    return root
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory, course: Path) -> Path:
     out = tmp_path_factory.mktemp("bundle") / "autograder.zip"
-    done = subprocess.run([sys.executable, "-m", "autograder", "gradescope", A, "-o", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-m", "autograder", "gradescope", A, "-o", str(out),
+                           "--root", str(course)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return out
+
+
+def test_the_bundle_carries_the_courses_recorded_seed(bundle: Path, course: Path):
+    """Students graded on Gradescope meet the cases the course's own runs use."""
+    with zipfile.ZipFile(bundle) as z:
+        settings = json.loads(z.read("source/assignment.json"))
+    assert settings["seed"] == int((course / "grades" / A / "seed").read_text())
 
 
 def run_bundle(bundle: Path, root: Path, notebook: dict | None, name: str = f"{A}.ipynb"):
