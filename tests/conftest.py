@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from test_figure_data import figure_audit_env
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(sys.prefix)
@@ -47,7 +48,8 @@ def make_book(tree: Path) -> Build:
     """
     stamp = VENV / ".installed"
     cmd = ["make", "-C", str(tree), "book", f"VENV={VENV}", "-o", str(stamp)]
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    # every figure's plotted data are audited while the book executes (tests/test_figure_data.py)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **figure_audit_env(tree)}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     return Build(tree, proc.returncode, proc.stdout + proc.stderr)
 

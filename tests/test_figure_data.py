@@ -41,6 +41,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent  # not imported from conftest: conftest may import us
 BOOK = ROOT / "book"
 PAGES = sorted(BOOK.glob("ch[0-9][0-9]_*.md"))
+pytestmark = pytest.mark.slow  # reads the book build; the self-test runs a kernel
 
 AUDIT = r'''
 """Figure audit (tests/test_figure_data.py): record empty or non-finite plotted data."""
@@ -234,29 +235,18 @@ def figure_cell_count(notebook: nbformat.NotebookNode) -> int:
 
 
 @pytest.fixture(scope="session")
-def book_figures(request: pytest.FixtureRequest,
-                 tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
-    """Audit records of every page, keyed by page name.
-
-    Reuses the suite's book build when ``conftest.make_book`` enables the audit (its records
-    file then exists); otherwise executes each page once here, with the same audit.
-    """
-    import conftest
-
+def book_figures(request: pytest.FixtureRequest) -> dict[str, list[dict]]:
+    """Audit records of every page, keyed by page name, from the suite's one book build
+    (``conftest.make_book`` enables the audit in its kernels)."""
+    build = request.getfixturevalue("built_book")
     notebooks = {p.stem: jupytext.read(p) for p in PAGES}
     by_page: dict[str, list[dict]] = {name: [] for name in notebooks}
-    if getattr(conftest, "figure_audit_env", None) is not None:
-        build = request.getfixturevalue("built_book")
-        sources = {name: {c.source.strip() for c in nb.cells if c.cell_type == "code"}
-                   for name, nb in notebooks.items()}
-        for record in read_records(records_path(build.tree)):
-            by_page.setdefault(chapter_of(record["cell"], sources), []).append(record)
-        if any(by_page.values()):
-            return by_page
-    for name, notebook in notebooks.items():
-        env = figure_audit_env(tmp_path_factory.mktemp("audit") / name)
-        execute(notebook, env, BOOK)
-        by_page[name] = read_records(Path(env["BOOK_FIGURE_AUDIT"]))
+    sources = {name: {c.source.strip() for c in nb.cells if c.cell_type == "code"}
+               for name, nb in notebooks.items()}
+    records = read_records(records_path(build.tree))
+    assert records, f"the book build recorded no figure audit in {records_path(build.tree)}"
+    for record in records:
+        by_page.setdefault(chapter_of(record["cell"], sources), []).append(record)
     return by_page
 
 
