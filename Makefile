@@ -60,7 +60,7 @@ bench-grading: $(STAMP)
 bench-build: $(STAMP)
 	$(BIN)/python bench/build.py
 
-## bench-checks: time every check cell on the reference solutions (median and slowest)
+## bench-checks: time every check cell in fresh kernels (first call with the reference answers, warm, first call on the blank release), then in process
 bench-checks: $(STAMP)
 	$(BIN)/python bench/check_cells.py
 
