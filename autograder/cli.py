@@ -118,9 +118,10 @@ def grade(args: argparse.Namespace) -> int:
     )
 
     limits = sandbox.Limits(timeout=args.timeout, memory_mb=args.memory)
+    # a broken config fails now, before anything is written, not after the batch
+    late = records.late_plugin(args.course_dir.resolve())
     batch = Batch(args.course_dir, args.assignment, limits=limits, jobs=args.jobs,
                   seed=args.seed)
-    late = records.late_plugin(batch.course)  # a broken config fails now, not after the batch
     summary = batch.run(args.student, force=args.force, on_result=Progress(sys.stderr))
     results = batch.all_results()
     wanted = set(args.student) if args.student else None

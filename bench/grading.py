@@ -70,6 +70,10 @@ def make_course(root: Path, assignment: str, n: int) -> list[str]:
     course = root / "course"
     course.mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", course)
+    # the course routes `nbgrader autograde` to our grader; the comparison needs nbgrader's own
+    # Execute, running each submission in a Jupyter kernel
+    with (course / "nbgrader_config.py").open("a") as f:
+        f.write('\nc.Autograde.pop("autograde_preprocessors")\n')
     for folder in ("solutions", "exercises"):
         shutil.copytree(ROOT / folder / assignment, course / folder / assignment)
     students = []
