@@ -27,8 +27,8 @@ def hand_over(course: Path, trees: Iterable[Path], gradebook: Path | None = None
 
     def fix(path: Path, mode: int) -> None:
         info = path.lstat()
-        if stat.S_ISLNK(info.st_mode):
-            return
+        if stat.S_ISLNK(info.st_mode) or not as_root and info.st_uid != os.geteuid():
+            return  # a link, or another account's file: not ours to change
         if as_root and (info.st_uid, info.st_gid) != (owner.st_uid, owner.st_gid):
             os.chown(path, owner.st_uid, owner.st_gid, follow_symlinks=False)
         if stat.S_IMODE(info.st_mode) != mode:
