@@ -40,7 +40,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent  # not imported from conftest: conftest may import us
 BOOK = ROOT / "book"
-PAGES = sorted(BOOK.glob("ch[0-9][0-9]_*.md"))
+PAGES = sorted(BOOK.glob("ch[0-9][0-9]_*.md")) + [BOOK / "intro.md"]  # every page with code
 pytestmark = pytest.mark.slow  # reads the book build; the self-test runs a kernel
 
 AUDIT = r'''
