@@ -66,49 +66,41 @@ def course(tmp_path: Path) -> Path:
     return make_course(tmp_path)
 
 
-def test_an_unchanged_course_reuses_every_result(course: Path):
+def test_saved_results_follow_their_inputs_and_the_recorded_seed(course: Path, tmp_path: Path):
+    """One course through a term: each run regrades exactly what changed, and every batch uses
+    the seed the first run recorded."""
     assert "graded 2 submission(s)" in grade(course)
-    again = grade(course)
+    seed = int((course / "grades" / A / "seed").read_text())
+    again = grade(course)  # nothing changed: every result is reused
     assert "graded 0 submission(s)" in again and "reused 2 saved result(s)" in again
     # the summary speaks of the class's saved scores, not of the empty run
     assert "class: 2 submission(s), mean score 12.00 / 12" in again
 
+    add_submission(course, "cy")  # a later batch: only cy is graded, with the recorded seed
+    later = grade(course)
+    assert "graded 1 submission(s)" in later and f"seed {seed}" in later
+    assert {saved(course, s)["seed"] for s in ("ada", "bob", "cy")} == {seed}
 
-def test_a_changed_reference_solution_regrades(course: Path):
-    grade(course)
-    solution = course / "solutions" / A / f"{A}.ipynb"
-    nb = json.loads(solution.read_text())
-    nb["cells"][-1]["source"] += "\n"  # any byte of the reference counts
-    solution.write_text(json.dumps(nb))
-    assert "graded 2 submission(s)" in grade(course)
-
-
-def test_a_changed_check_regrades(course: Path, tmp_path: Path):
-    """The grader that runs is a copy whose checks differ by one comment line."""
-    grade(course)
+    # a grader whose checks differ by one comment line regrades everyone, then is stable
     copy = tmp_path / "grader"
     shutil.copytree(ROOT / "autograder", copy / "autograder",
                     ignore=shutil.ignore_patterns("__pycache__"))
     checks = copy / "autograder" / "checks" / f"{A}.py"
     checks.write_text(checks.read_text() + "\n# a fixed check\n")
-    env = {**os.environ, "PYTHONPATH": str(copy)}
-    out = grade(course, env=env)
-    assert "graded 2 submission(s)" in out
-    assert saved(course, "ada")["grader"] != ""
-    assert "graded 0 submission(s)" in grade(course, env=env)  # and then it is stable
+    fixed = {**os.environ, "PYTHONPATH": str(copy)}
+    assert "graded 3 submission(s)" in grade(course, env=fixed)
+    assert "graded 0 submission(s)" in grade(course, env=fixed)
 
+    solution = course / "solutions" / A / f"{A}.ipynb"  # any byte of the reference counts
+    nb = json.loads(solution.read_text())
+    nb["cells"][-1]["source"] += "\n"
+    solution.write_text(json.dumps(nb))
+    assert "graded 3 submission(s)" in grade(course, env=fixed)
 
-def test_one_seed_per_assignment_and_course(course: Path):
-    grade(course)
-    seed = int((course / "grades" / A / "seed").read_text())
-    add_submission(course, "cy")
-    out = grade(course)  # a later batch: only cy is graded, with the recorded seed
-    assert "graded 1 submission(s)" in out and f"seed {seed}" in out
-    assert {saved(course, s)["seed"] for s in ("ada", "bob", "cy")} == {seed}
     # a seed given on the command line is recorded for later runs and regrades everyone
-    assert "graded 3 submission(s)" in grade(course, "--seed", str(seed + 1))
+    assert "graded 3 submission(s)" in grade(course, "--seed", str(seed + 1), env=fixed)
     assert int((course / "grades" / A / "seed").read_text()) == seed + 1
-    assert "graded 0 submission(s)" in grade(course)
+    assert "graded 0 submission(s)" in grade(course, env=fixed)
 
 
 @pytest.fixture
