@@ -6,13 +6,21 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from test_figure_data import figure_audit_env
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Playwright's launch() already starts from a fresh, empty --user-data-dir. Without the
+# networking flags Chromium tries to reach Google's services as it starts.
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
 VENV = Path(sys.prefix)
 # Not part of a clean tree: build output, caches, the environment and version control.
 NOT_SOURCE = shutil.ignore_patterns(
@@ -59,3 +67,19 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> Build:
     """The book built from a clean copy of the repository, with a fresh execution cache."""
     tree = copy_tree(tmp_path_factory.mktemp("book") / "repo")
     return make_book(tree)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Debian Chromium per test module (the browser tests of the book, JupyterLab
+    and formgrader): skipped when missing, but failed under CI=true, where .ci/run installs it."""
+    if not Path(CHROMIUM).is_file():
+        message = f"no Chromium at {CHROMIUM}: install Debian's chromium package"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message} (.ci/run installs it when CI=true)")
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()

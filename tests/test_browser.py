@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
-import shutil
 import struct
 import threading
 from collections.abc import Iterator
@@ -29,17 +27,11 @@ import axe_playwright_python
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route
 
 from conftest import ROOT, Build
 from test_toc import toc_entries
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Playwright's launch() already starts from a fresh, empty --user-data-dir. Without the
-# networking flags Chromium tries to reach Google's services as it starts.
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"]
 VIEWPORT = {"width": 1280, "height": 900}
 TOC_PAGES = toc_entries(yaml.safe_load((ROOT / "_toc.yml").read_text()))
 PAGES = [*TOC_PAGES, "genindex", "search"]
@@ -226,21 +218,6 @@ def png_size(path: Path) -> tuple[int, int]:
         header = f.read(24)
     assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
     return struct.unpack(">II", header[16:24])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module: skipped when missing, but failed under CI=true."""
-    if not Path(CHROMIUM).is_file():
-        message = f"no Chromium at {CHROMIUM}: install Debian's chromium package"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} (.ci/run installs it when CI=true)")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_FLAGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")

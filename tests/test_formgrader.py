@@ -35,7 +35,7 @@ from typing import Any
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
-from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from autograder import cells, sandbox
 
@@ -48,10 +48,6 @@ A = "ex02_relu"
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 CI = os.environ.get("CI") == "true"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"]
 RELU = "def relu(x):\n    return np.maximum(x, 0)\n"
 SOLVED = cells.answers(cells.read(ROOT / "solutions" / A / f"{A}.ipynb"))
 # student -> (answers, score our grader gives)
@@ -177,21 +173,6 @@ def server(course: Path) -> Iterator[Formgrader]:
             process.kill()
             process.wait()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module: skipped when missing, but failed under CI=true."""
-    if not Path(CHROMIUM).is_file():
-        message = f"no Chromium at {CHROMIUM}: install Debian's chromium package"
-        if CI:
-            pytest.fail(f"{message} (.ci/run installs it when CI=true)")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_FLAGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")

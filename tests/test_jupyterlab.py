@@ -39,14 +39,10 @@ from urllib.error import URLError
 
 import nbformat
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from conftest import ROOT
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"]
 VIEWPORT = {"width": 1280, "height": 900}
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "exercises").iterdir() if p.is_dir())
 SERVER_START_S = 90
@@ -187,21 +183,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module: skipped when missing, but failed under CI=true."""
-    if not Path(CHROMIUM).is_file():
-        message = f"no Chromium at {CHROMIUM}: install Debian's chromium package"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} (.ci/run installs it when CI=true)")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_FLAGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
