@@ -162,7 +162,7 @@ relu_grad_edge = array_item(grade_id="relu_grad_edge",
 # ReLUFunction and ReLU ---------------------------------------------------------------------
 
 class OracleFunction(torch.autograd.Function):
-    """The oracle for ReLUFunction: PyTorch's relu with the mask as its backward."""
+    """The oracle for ReLUFunction: PyTorch's relu; backward selects grad_output where x > 0."""
 
     @staticmethod
     def forward(ctx, x):
@@ -172,7 +172,7 @@ class OracleFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output * (x > 0).to(grad_output.dtype)
+        return torch.where(x > 0, grad_output, torch.zeros_like(grad_output))
 
 
 class OracleModule(nn.Module):
