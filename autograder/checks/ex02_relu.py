@@ -285,8 +285,19 @@ def compare_module(case: Case, got: Probe, expected: Probe) -> Failure | None:
                        expected=f"grad_fn {got['expected_grad_fn']}",
                        returned=f"grad_fn {got['grad_fn']}",
                        hint="forward should return ReLUFunction.apply(x).")
-    return compare_tensors(case.label, call, case.args[0], got["grad"], expected["grad"],
+    # the course does not test backward passes at NaN: those entries of the gradient are ignored
+    x = np.asarray(case.args[0])
+    return compare_tensors(case.label, call, x, without_nan_inputs(got["grad"], x),
+                           without_nan_inputs(expected["grad"], x),
                            "gradient", "The gradient of sum(ReLU()(x)) is 1 where x > 0, else 0.")
+
+
+def without_nan_inputs(record: Probe, x: np.ndarray) -> Probe:
+    """``record`` (a tensor record of a gradient) with its entries at NaN inputs set to 0."""
+    if record.get("kind") != "Tensor" or record["value"].shape != x.shape:
+        return record
+    return {**record, "value": np.where(np.isnan(x), 0, record["value"]).astype(
+        record["value"].dtype)}
 
 
 def forward_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:

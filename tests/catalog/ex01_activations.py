@@ -101,6 +101,11 @@ RIGHT = [
             out[~pos] = e / (1 + e)
             return out
         """}),
+    Right("sigmoid clipped to |x| <= 700: stable in float64, overflow warning in float32 (the "
+          "contract promises no warning in float64 only)", {"sigmoid": """
+        def sigmoid(x):
+            return 1 / (1 + np.exp(-np.clip(x, -700, 700)))
+        """}),
     Right("sigmoid via logaddexp", {"sigmoid": """
         def sigmoid(x):
             return np.exp(-np.logaddexp(0, -x)).astype(x.dtype)

@@ -173,6 +173,18 @@ RIGHT = [
                 (positive,) = ctx.saved_tensors
                 return torch.where(positive, grad_output, torch.zeros_like(grad_output))
         """}),
+    Right("ReLUFunction whose backward keeps grad_output at NaN inputs (backward passes are "
+          "not tested at NaN)", {"ReLUFunction": """
+        class ReLUFunction(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return torch.maximum(x, torch.zeros_like(x))
+            @staticmethod
+            def backward(ctx, grad_output):
+                (x,) = ctx.saved_tensors
+                return torch.where(x <= 0, torch.zeros_like(grad_output), grad_output)
+        """}),
     Right("ReLU module with an explicit __init__ and a printed message", {"ReLU": """
         class ReLU(nn.Module):
             def __init__(self):
