@@ -46,11 +46,12 @@ os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable),
                                       os.environ.get("PATH", "")])
 
 CSV_FIELDS = ("student_id", "assignment", "grade_id", "points", "max_points", "status",
-              "message")
+              "message", "grader")
 
 
 def write_csv(path: Path, results: Sequence[StudentResult]) -> None:
-    """One row per student and item, students in order, items in notebook order."""
+    """One row per student and item, students in order, items in notebook order; the last
+    column is the grader's version (with a digest of its source) that gave the points."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
@@ -58,7 +59,7 @@ def write_csv(path: Path, results: Sequence[StudentResult]) -> None:
         for item in result.items:
             writer.writerow([result.student, result.assignment, item.grade_id,
                              f"{item.points:g}", f"{item.max_points:g}", item.status,
-                             item.message])
+                             item.message, result.grader])
     write_atomically(path, buffer.getvalue())
 
 
@@ -113,8 +114,9 @@ def _reader(gradebook: str) -> Engine:
 def write_feedback(path: Path, result: StudentResult, items: Sequence[Item],
                    submitted: datetime.datetime | None = None,
                    adjusted: Mapping[str, Adjustment] | None = None) -> None:
-    """A self-contained HTML page for the student: each check, its points and its report, and
-    when the notebook was submitted (UTC) if that is known. ``adjusted`` (grade_id ->
+    """A self-contained HTML page for the student: each check, its points and its report,
+    when the notebook was submitted (UTC) if that is known, and the version of the grader and
+    the seed of the hidden cases that gave the points. ``adjusted`` (grade_id ->
     :class:`Adjustment`, from :func:`adjustments`) overrides the check's points as nbgrader
     does, with a note saying so; the total counts the final points."""
     titles = {i.grade_id: i.title for i in items}
@@ -152,7 +154,10 @@ pre {{ white-space: pre-wrap; margin: 0; }}
 <th scope="col">points</th><th scope="col">report</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
-</tbody></table></body></html>
+</tbody></table>
+<footer><p>Graded by activation-functions-course {html.escape(result.grader or "unknown")}{
+    f", hidden cases from seed {result.seed}" if result.seed is not None else ""}.</p></footer>
+</body></html>
 """
     write_atomically(path, page)
 

@@ -405,3 +405,18 @@ def test_cells_module_still_reads_the_corpus_notebooks():
     nb = nbformat.reads(json.dumps(edit(solution(), schema_99)), as_version=4)
     assert cells.answers(nb).keys() == {"sigmoid", "sigmoid_grad", "tanh_grad",
                                         "collapse_linear"}
+
+
+def test_every_grade_and_feedback_page_names_the_grader_version(graded):
+    course, expected, *_ = graded
+    version = subprocess.run([sys.executable, "-c", "from autograder.grading import "
+                              "grader_version; print(grader_version())"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert version.count("+") == 1 and not version.startswith("unknown"), version
+    assert {row["grader"] for row in read_csv(course)} == {version}
+    seed = (course / "grades" / A / "seed").read_text().strip()
+    pages = list((course / "feedback").rglob("*.html"))
+    assert len(pages) == len(expected)
+    for page in pages:
+        assert f"Graded by activation-functions-course {version}, hidden cases from seed " \
+               f"{seed}." in page.read_text(), page
