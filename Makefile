@@ -9,8 +9,13 @@ JB_FLAGS := --builder html -n -W --keep-going
 ASSIGNMENTS := ex01_activations ex02_relu ex03_vanishing_gradient ex04_variants ex05_pitfalls
 # nbgrader runs helper programs (alembic) from the environment's bin directory
 export PATH := $(abspath $(BIN)):$(PATH)
+# The student package (autograder + bookkit), its offline wheelhouse and where the site serves it
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+WHEEL := dist/activation_functions_course-$(VERSION)-py3-none-any.whl
+WHEELHOUSE := $(VENV)/wheelhouse
+SITE_WHEELS := _build/html/wheels
 
-.PHONY: all book test test-fast lint exercises publish bench-build bench-checks bench-grading clean distclean
+.PHONY: all book test test-fast lint exercises publish wheel wheelhouse bench-build bench-checks bench-grading clean distclean
 
 all: book
 
@@ -25,12 +30,20 @@ $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 	touch $@
 
 ## book: build the HTML book, executing every chapter (cached: unchanged chapters are not re-run)
-book: $(STAMP)
+book: $(STAMP) wheel
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	rm -rf $(SITE_WHEELS) && mkdir -p $(SITE_WHEELS)
+	cp $(WHEEL) $(SITE_WHEELS)/
+	printf '%s\n' '<!DOCTYPE html>' '<html lang="en"><head><meta charset="utf-8">' \
+		'<title>Wheels of the course package</title></head><body><main>' \
+		'<h1>Wheels of the course package</h1>' \
+		'<p>pip install activation-functions-course --find-links THIS-PAGE</p><ul>' \
+		'<li><a href="$(notdir $(WHEEL))">$(notdir $(WHEEL))</a></li>' \
+		'</ul></main></body></html>' > $(SITE_WHEELS)/index.html
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
 
 ## test: run the whole test suite (it builds the book itself, in a temporary copy)
-test: $(STAMP)
+test: $(STAMP) wheelhouse
 	$(BIN)/python -m pytest
 
 ## test-fast: everyday tests, without the slow end-to-end ones (make test runs them all)
@@ -45,9 +58,34 @@ publish: book
 		$(if $(filter 1,$(PUSH)),--push) _build/html
 	@echo "gh-pages now holds the book$(if $(filter 1,$(PUSH)), and was pushed to origin,; push it with: git push origin gh-pages)"
 
+## wheel: build the student package (autograder + bookkit, no solutions) into dist/
+wheel: $(STAMP)
+	rm -rf build $(WHEEL)
+	$(BIN)/python -m pip wheel . --no-deps --no-build-isolation --quiet -w dist
+	rm -rf build
+	@echo "Built $(WHEEL)"
+
+## wheelhouse: download what a student install needs into .venv/wheelhouse (the offline tests install from it)
+# The lock pins the versions; torch comes from pip's find-links (/opt/wheels here), so it is
+# not kept. NumPy 1.26.4 is the second NumPy version the tests use; ipykernel runs their kernels.
+$(WHEELHOUSE)/.complete: requirements.txt pyproject.toml | $(STAMP)
+	$(MAKE) --no-print-directory wheel
+	rm -rf $(WHEELHOUSE)
+	$(BIN)/python -m pip download --quiet -d $(WHEELHOUSE) -c requirements.txt $(WHEEL) ipykernel
+	$(BIN)/python -m pip download --quiet -d $(WHEELHOUSE) numpy==1.26.4
+	rm -f $(WHEELHOUSE)/torch-*.whl $(WHEELHOUSE)/activation_functions_course-*.whl
+	touch $@
+wheelhouse: $(WHEELHOUSE)/.complete
+
 ## exercises: regenerate the student notebooks in exercises/ from solutions/ with nbgrader
 exercises: $(STAMP)
 	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$a --force --no-db || exit 1; done
+
+## student-repo: generate the public student repository (no solutions, no grader) in DEST
+DEST ?= _build/student-repo
+.PHONY: student-repo
+student-repo: $(STAMP)
+	$(BIN)/python autograder/student_repo.py $(DEST)
 
 ## bench-grading: our grader vs nbgrader autograde (N=200 per assignment, nbgrader on 20)
 N ?= 200
