@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from autograder.items import Case, Item, Probe, format_error
 from autograder.report import Failure, describe
@@ -23,6 +24,12 @@ TOLERANCE = {
     np.dtype(np.float32): (1e-5, 1e-6),
     np.dtype(np.float16): (2e-3, 1e-3),
 }
+
+
+def tolerance(*dtypes: npt.DTypeLike) -> tuple[float, float]:
+    """``(rtol, atol)`` for values of these dtypes: the loosest of their :data:`TOLERANCE`
+    entries (exact, ``(0, 0)``, for integers). Every check compares numbers with it."""
+    return max((TOLERANCE.get(np.dtype(d), (0.0, 0.0)) for d in dtypes), default=(0.0, 0.0))
 
 
 def probe_array_function(case: Case, fn: Callable[..., object]) -> Probe:
@@ -65,7 +72,7 @@ def overflow_inputs(fn: Callable[..., object], x: np.ndarray, case: Case) -> lis
 
 def first_mismatch(x: np.ndarray, got: np.ndarray, expected: np.ndarray) -> int | None:
     """Flat index of the simplest input where ``got`` and ``expected`` disagree, if any."""
-    rtol, atol = TOLERANCE.get(expected.dtype, (0.0, 0.0))
+    rtol, atol = tolerance(expected.dtype)
     g, e = got.astype(np.float64).ravel(), expected.astype(np.float64).ravel()
     with np.errstate(all="ignore"):
         bad = ~np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)

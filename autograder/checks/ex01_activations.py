@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from autograder.elementwise import ArrayRules, array_item, random_arrays
+from autograder.elementwise import ArrayRules, array_item, random_arrays, tolerance
 from autograder.items import Case, Item, Probe, format_error
 from autograder.report import Failure, describe
 
@@ -172,7 +172,7 @@ def compare_collapse(case: Case, got: Probe, expected: Probe) -> Failure | None:
             return Failure(case.label, f"{key} has dtype {got[key].dtype}", call,
                            expected=f"dtype {exp.dtype}", returned=f"dtype {got[key].dtype}",
                            hint="Keep the inputs' dtype.")
-        rtol, atol = (1e-5, 1e-6) if exp.dtype == np.float32 else (1e-7, 1e-10)
+        rtol, atol = tolerance(exp.dtype)
         if not np.allclose(got[key], exp, rtol=rtol, atol=atol):
             hint = ("b must include W2 @ b1, not just b1 + b2." if key == "b"
                     else "The first layer is applied first: W = W2 @ W1, not W1 @ W2.")

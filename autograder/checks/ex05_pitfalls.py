@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from autograder.elementwise import tolerance
 from autograder.forbidden import existing
 from autograder.items import Case, Item, Probe, format_error
 from autograder.report import Failure, describe
@@ -558,8 +559,8 @@ def probe_clip(case: Case, fn) -> Probe:
 
 
 def _clip_tolerance(grads: Sequence[np.ndarray | None]) -> tuple[float, float]:
-    dtypes = {g.dtype for g in grads if g is not None}
-    return (1e-5, 1e-6) if np.dtype(np.float32) in dtypes else (1e-7, 1e-10)
+    # float64's tolerance unless a gradient is float32 (or coarser)
+    return tolerance(np.float64, *(g.dtype for g in grads if g is not None))
 
 
 def clip_alternatives(grads: Sequence[np.ndarray | None], max_norm: float) -> dict[str, tuple]:
