@@ -1,4 +1,5 @@
-"""The guides (book/students.md, book/instructors.md) and README.md name only commands that exist.
+"""The guides (book/students.md, book/instructors.md, book/exercises.md) and README.md name only
+commands that exist, and the students' way in (download, set-up cell, Colab) matches the book.
 
 Fast: the commands are read from the tools themselves (argument parsers, nbgrader's apps, the
 Makefile), never run; no book is built (tests/test_book_build.py builds every toc page).
@@ -10,16 +11,20 @@ import argparse
 import re
 import subprocess
 import sys
+import tomllib
 from functools import cache
 from pathlib import Path
 
 import pytest
 import yaml
 
+from autograder.catalog import ASSIGNMENTS
+
 from conftest import ROOT
+from test_student_env import SETUP_CELL
 from test_toc import toc_entries
 
-DOCS = ("README.md", "book/students.md", "book/instructors.md")
+DOCS = ("README.md", "book/students.md", "book/instructors.md", "book/exercises.md")
 
 
 def code(doc: str) -> str:
@@ -156,3 +161,33 @@ def test_the_exchange_folder_in_the_guide_is_nbgraders_default():
     text = (ROOT / "book/instructors.md").read_text()
     (default,) = re.findall(r"\(by default\s+`([^`]+)`", text)
     assert default == Exchange.root.default_value
+
+
+def test_the_students_guide_starts_from_the_download():
+    """Downloading the notebook comes first and cloning the repository is the alternative."""
+    text = (ROOT / "book/students.md").read_text()
+    headings = re.findall(r"^#{2,3} (.+)$", text, flags=re.M)
+    assert headings[:3] == ["Get the notebook", "Run the set-up cell", "Or clone the repository"]
+    assert "{ref}`exercises`" in text.split("## Run the set-up cell")[0]
+
+
+def test_the_guides_install_what_the_set_up_cell_installs():
+    """The ``pip install`` line in the students' guide names this project's package and the
+    wheel page the notebooks' set-up cell installs from."""
+    name = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+    (package,) = re.findall(r'^PACKAGE = "(.*)"$', SETUP_CELL, flags=re.M)
+    installs = re.findall(r"^pip install (\S+) jupyterlab (--find-links \S+)$",
+                          code("book/students.md"), flags=re.M)
+    assert installs == [(name, package.split(" ", 1)[1])]
+    assert package.split()[0] == name
+
+
+def test_the_exercises_page_opens_each_notebook_in_colab():
+    """Each exercise's Colab link opens it from the branch the book's workflow publishes to."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    colab = config["sphinx"]["config"]["colab_notebooks"]
+    links = re.findall(r"\[Open in Colab\]\(([^)]+)\)", (ROOT / "book/exercises.md").read_text())
+    assert links == [f"{colab}/exercises/{a}/{a}.ipynb" for a in ASSIGNMENTS]
+    branch = colab.rsplit("/blob/", 1)[1]
+    workflow = (ROOT / ".github/workflows/book.yml").read_text()
+    assert f"--branch {branch}" in workflow and "cp -r exercises _build/notebooks/" in workflow
