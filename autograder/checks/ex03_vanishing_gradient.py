@@ -19,8 +19,10 @@ from scipy import stats
 from torch import nn
 from torch.nn import functional as F
 
+from autograder import models
 from autograder.forbidden import existing
 from autograder.items import Case, Item, Probe
+from autograder.models import Model
 from autograder.report import Failure, describe
 
 INIT_FORBIDDEN = existing(tuple(
@@ -124,21 +126,23 @@ def _mlp(sizes: Sequence[int], act: Callable[[], nn.Module]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-MODELS: dict[str, tuple[str, Callable[[], nn.Module]]] = {
-    "relu": ("a 3-layer ReLU MLP 8-16-16-3", lambda: _mlp([8, 16, 16, 3], nn.ReLU)),
-    "sigmoid": ("a 6-layer sigmoid MLP of width 12",
-                lambda: _mlp([8] + [12] * 5 + [3], nn.Sigmoid)),
-    "tanh": ("a 4-layer tanh MLP 8-10-10-10-1", lambda: _mlp([8, 10, 10, 10, 1], nn.Tanh)),
-    "nested": ("nested modules: Sequential(Sequential(Linear, ReLU), Block(Linear without "
-               "bias, Tanh), Linear)",
-               lambda: nn.Sequential(nn.Sequential(nn.Linear(8, 6), nn.ReLU()), Block(6),
-                                     nn.Linear(6, 3))),
-    "conv": ("Conv1d, Flatten, Linear, ReLU, Linear (only the two Linear weights count)",
-             lambda: nn.Sequential(nn.Unflatten(1, (1, 8)), nn.Conv1d(1, 2, 3), nn.Flatten(),
-                                   nn.Linear(12, 5), nn.ReLU(), nn.Linear(5, 3))),
-    "batchnorm": ("Linear, BatchNorm1d, ReLU, Linear",
-                  lambda: nn.Sequential(nn.Linear(8, 6), nn.BatchNorm1d(6), nn.ReLU(),
-                                        nn.Linear(6, 3))),
+MODELS: dict[str, Model] = {
+    "relu": Model("a 3-layer ReLU MLP 8-16-16-3", lambda: _mlp([8, 16, 16, 3], nn.ReLU)),
+    "sigmoid": Model("a 6-layer sigmoid MLP of width 12",
+                     lambda: _mlp([8] + [12] * 5 + [3], nn.Sigmoid)),
+    "tanh": Model("a 4-layer tanh MLP 8-10-10-10-1",
+                  lambda: _mlp([8, 10, 10, 10, 1], nn.Tanh)),
+    "nested": Model("nested modules: Sequential(Sequential(Linear, ReLU), Block(Linear without "
+                    "bias, Tanh), Linear)",
+                    lambda: nn.Sequential(nn.Sequential(nn.Linear(8, 6), nn.ReLU()), Block(6),
+                                          nn.Linear(6, 3))),
+    "conv": Model("Conv1d, Flatten, Linear, ReLU, Linear (only the two Linear weights count)",
+                  lambda: nn.Sequential(nn.Unflatten(1, (1, 8)), nn.Conv1d(1, 2, 3),
+                                        nn.Flatten(), nn.Linear(12, 5), nn.ReLU(),
+                                        nn.Linear(5, 3))),
+    "batchnorm": Model("Linear, BatchNorm1d, ReLU, Linear",
+                       lambda: nn.Sequential(nn.Linear(8, 6), nn.BatchNorm1d(6), nn.ReLU(),
+                                             nn.Linear(6, 3))),
 }
 
 LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
@@ -148,8 +152,7 @@ LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
 
 
 def build_model(name: str, seed: int) -> nn.Module:
-    torch.manual_seed(seed)
-    return MODELS[name][1]()
+    return models.build(MODELS, name, seed)
 
 
 def _inputs(case: Case) -> tuple[nn.Module, torch.Tensor, torch.Tensor, Callable]:
@@ -217,8 +220,8 @@ GRAD_NORM_HINTS = {
 
 def compare_grad_norms(case: Case, got: Probe, expected: Probe) -> Failure | None:
     name = case.args[0]
-    call = (f"layer_grad_norms(model, x, y, F.{case.args[4]}) with {MODELS[name][0]} and a "
-            f"batch of {len(case.args[2])} samples"
+    call = (f"layer_grad_norms(model, x, y, F.{case.args[4]}) with "
+            f"{MODELS[name].description} and a batch of {len(case.args[2])} samples"
             + (", after an earlier backward pass left gradients on the model"
                if case.kwargs.get("stale") else ""))
     hint = "Zero the old gradients, compute loss_fn(model(x), y), call backward() once, and " \

@@ -18,9 +18,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from autograder import models
 from autograder.elementwise import tolerance
 from autograder.forbidden import existing
 from autograder.items import Case, Item, Probe, format_error
+from autograder.models import Model
 from autograder.report import Failure, describe
 
 CLIP_FORBIDDEN = existing((
@@ -157,35 +159,33 @@ def _frozen() -> nn.Module:
     return model
 
 
-MODELS: dict[str, tuple[Callable[[], nn.Module], str]] = {
-    "mlp": (_mlp, "Linear(6,16) ReLU Linear(16,12) ReLU Linear(12,8) ReLU Linear(8,3)"),
-    "mlp64": (lambda: _mlp().double(), "the same MLP in float64"),
-    "nested": (_nested, "Sequential(Sequential(Linear, ReLU), Block(ModuleList of Linears, "
-                        "ModuleList of ReLUs), Linear)"),
-    "conv": (_conv, "Conv2d(2,4,3) ReLU Flatten Linear(100,6) ReLU Linear(6,2)"),
-    "sequence": (_sequence, "ReLU Linear(4,6) ReLU Linear(6,5) ReLU"),
-    "all_dead": (lambda: _single(-100.0), "Linear(4,5) with bias -100, ReLU"),
-    "none_dead": (lambda: _single(100.0), "Linear(4,5) with bias +100, ReLU"),
-    "relu_first": (lambda: nn.Sequential(nn.ReLU(), nn.Linear(3, 4), nn.ReLU()),
-                   "ReLU Linear(3,4) ReLU"),
-    "bare_relu": (nn.ReLU, "nn.ReLU() itself"),
-    "no_relu": (lambda: nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2)),
-                "Linear Tanh Linear (no ReLU)"),
-    "swapped": (_swapped, "a module that registers act_late before act_early but runs "
-                          "act_early first"),
-    "leaky": (_leaky, "Linear(4,6) LeakyReLU Linear(6,6) ReLU Linear(6,2)"),
-    "dropout_train": (_dropout_train, "Linear ReLU Linear ReLU Dropout Linear, in train mode"),
-    "dropout_eval": (_dropout_eval, "Linear ReLU Dropout Linear ReLU Linear, in eval mode"),
-    "frozen": (_frozen, "Linear ReLU Linear ReLU Dropout Linear, in train mode, first Linear "
-                        "frozen (requires_grad=False)"),
+MODELS: dict[str, Model] = {
+    "mlp": Model("Linear(6,16) ReLU Linear(16,12) ReLU Linear(12,8) ReLU Linear(8,3)", _mlp),
+    "mlp64": Model("the same MLP in float64", lambda: _mlp().double()),
+    "nested": Model("Sequential(Sequential(Linear, ReLU), Block(ModuleList of Linears, "
+                    "ModuleList of ReLUs), Linear)", _nested),
+    "conv": Model("Conv2d(2,4,3) ReLU Flatten Linear(100,6) ReLU Linear(6,2)", _conv),
+    "sequence": Model("ReLU Linear(4,6) ReLU Linear(6,5) ReLU", _sequence),
+    "all_dead": Model("Linear(4,5) with bias -100, ReLU", lambda: _single(-100.0)),
+    "none_dead": Model("Linear(4,5) with bias +100, ReLU", lambda: _single(100.0)),
+    "relu_first": Model("ReLU Linear(3,4) ReLU",
+                        lambda: nn.Sequential(nn.ReLU(), nn.Linear(3, 4), nn.ReLU())),
+    "bare_relu": Model("nn.ReLU() itself", nn.ReLU),
+    "no_relu": Model("Linear Tanh Linear (no ReLU)",
+                     lambda: nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2))),
+    "swapped": Model("a module that registers act_late before act_early but runs act_early "
+                     "first", _swapped),
+    "leaky": Model("Linear(4,6) LeakyReLU Linear(6,6) ReLU Linear(6,2)", _leaky),
+    "dropout_train": Model("Linear ReLU Linear ReLU Dropout Linear, in train mode",
+                           _dropout_train),
+    "dropout_eval": Model("Linear ReLU Dropout Linear ReLU Linear, in eval mode", _dropout_eval),
+    "frozen": Model("Linear ReLU Linear ReLU Dropout Linear, in train mode, first Linear frozen "
+                    "(requires_grad=False)", _frozen),
 }
 
 
 def build_model(name: str, seed: int) -> nn.Module:
-    """The model called ``name``, initialised from ``seed`` without touching the global RNG."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return MODELS[name][0]()
+    return models.build(MODELS, name, seed)
 
 
 def dead_relu_oracle(model: nn.Module, x: torch.Tensor) -> list[float]:
@@ -364,7 +364,7 @@ DEAD_HINTS = {
 def compare_dead(check_state: bool) -> Callable[[Case, Probe, Probe], Failure | None]:
     def compare(case: Case, got: Probe, expected: Probe) -> Failure | None:
         x = np.asarray(case.args[0])
-        model = MODELS[case.kwargs["model"]][1]
+        model = MODELS[case.kwargs["model"]].description
         call = f"dead_relu_fraction(model, x) with model = {model} and x of shape {x.shape}"
         if x.size <= 12:
             call += f": x = {' '.join(describe(x).split())}"
