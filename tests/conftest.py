@@ -31,7 +31,7 @@ NOT_SOURCE = shutil.ignore_patterns(
 
 @dataclass(frozen=True)
 class Build:
-    """The outcome of ``make book`` in a copy of the repository."""
+    """The outcome of ``make book`` in a copy of the repository or a generated student tree."""
 
     tree: Path
     returncode: int
@@ -62,10 +62,21 @@ def make_book(tree: Path) -> Build:
     return Build(tree, proc.returncode, proc.stdout + proc.stderr)
 
 
+def student_tree(dest: Path) -> Path:
+    """Generate the public student repository of this one (``make student-repo``) in ``dest``."""
+    from autograder.student_repo import generate  # imported here: it imports the whole package
+
+    generate(dest, ROOT)
+    return dest
+
+
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    """The book built from a clean copy of the repository, with a fresh execution cache."""
-    tree = copy_tree(tmp_path_factory.mktemp("book") / "repo")
+    """The book built with a fresh execution cache from the student repository generated from
+    this one (``make student-repo``, then its own ``make book``): the site the course publishes
+    is built from what students get. ``tree`` is that student repository, so it has no
+    ``solutions/``, grader or instructor tests; take those from :data:`ROOT`."""
+    tree = student_tree(tmp_path_factory.mktemp("book") / "repo")
     return make_book(tree)
 
 
