@@ -189,9 +189,9 @@ def random_arrays(
     shapes: Sequence[tuple[int, ...]] = ((6,), (3, 4), (2, 3, 4)),
 ) -> list[Case]:
     """Fresh random normal arrays of several shapes and dtypes, smallest first."""
-    cases = []
+    cases: list[Case] = []
     for shape in shapes:
         for dtype in dtypes:
-            x = (scale * rng.standard_normal(shape)).astype(dtype)
+            x: np.ndarray = (scale * rng.standard_normal(shape)).astype(dtype)
             cases.append(Case(f"random {np.dtype(dtype).name} array of shape {shape}", (x,)))
     return cases

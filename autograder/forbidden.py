@@ -20,9 +20,10 @@ import inspect
 import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 
-def resolve(dotted: str) -> tuple[object, str, object]:
+def resolve(dotted: str) -> tuple[object, str, Any]:
     """``"torch.nn.functional.relu"`` -> (owner object, attribute name, the callable)."""
     parts = dotted.split(".")
     for split in range(len(parts) - 1, 0, -1):
@@ -167,12 +168,12 @@ def static_references(obj: object, forbidden: Iterable[str]) -> list[str]:
                     if not isinstance(value, types.ModuleType | type):
                         break
                     value = inspect.getattr_static(value, attr, None)
-                name = targets.get(id(value))
-                if name is None and isinstance(root, types.ModuleType) and len(chain) > 1:
+                hit = targets.get(id(value))
+                if hit is None and isinstance(root, types.ModuleType) and len(chain) > 1:
                     if root.__name__.split(".")[0] in roots and chain[-1] in leaves:
-                        name = ".".join([root.__name__, *chain[1:]])
-                if name is not None and name not in found:
-                    found.append(name)
+                        hit = ".".join([root.__name__, *chain[1:]])
+                if hit is not None and hit not in found:
+                    found.append(hit)
                 for helper in _functions_of(value):
                     if helper.__globals__ is fn.__globals__:
                         pending.append(helper)

@@ -304,7 +304,9 @@ def course_seed(course: Path, assignment: str, seed: int | None = None) -> int:
         try:
             return int(path.read_text().strip())
         except (OSError, ValueError):
-            seed = int(np.random.SeedSequence().entropy % 2**32)
+            entropy = np.random.SeedSequence().entropy
+            assert isinstance(entropy, int)  # SeedSequence() without arguments draws an int
+            seed = entropy % 2**32
     if assignment in ASSIGNMENTS:  # an unknown one fails in Assignment.prepare
         write_atomically(path, f"{seed}\n")
     return int(seed)

@@ -110,7 +110,7 @@ def load(folder: Path, assignment: str, pristine: Pristine) -> Submission:
     except OSError as exc:
         return Submission(path, problem=f"the notebook could not be read ({exc.strerror})")
     digest = hashlib.sha256(data).hexdigest()
-    notes = (renamed,) if renamed else ()
+    notes: tuple[str, ...] = (renamed,) if renamed else ()
     if len(data) > MAX_BYTES:
         return Submission(path, digest=digest, notes=notes,
                           problem=f"the notebook is larger than {MAX_BYTES // 2**20} MB")

@@ -164,7 +164,7 @@ def _inputs(case: Case) -> tuple[nn.Module, torch.Tensor, torch.Tensor, Callable
     return model, torch.from_numpy(np.array(x)), torch.from_numpy(np.array(y)), LOSSES[loss]
 
 
-def linear_weights(model: nn.Module) -> list[nn.Parameter]:
+def linear_weights(model: nn.Module) -> list[torch.Tensor]:
     return [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
 
 
@@ -257,7 +257,7 @@ def compare_grad_norms(case: Case, got: Probe, expected: Probe) -> Failure | Non
             return Failure(case.label, f"wrong gradient norm for Linear layer {i}", call,
                            expected=f"{w!r} (all: {describe(np.array(want))})",
                            returned=f"{g!r} (all: {describe(np.array(got['value']))})",
-                           hint=GRAD_NORM_HINTS.get(mistake, hint))
+                           hint=GRAD_NORM_HINTS.get(mistake, hint) if mistake else hint)
     return None
 
 

@@ -68,7 +68,7 @@ WHERE_NAN = ("Your gradient is NaN where PyTorch's is finite. An overflow inside
 
 # the probe: values, gradient, gradcheck --------------------------------------------------------
 
-def probe_function(case: Case, fn: Callable[..., object]) -> Probe:
+def probe_function(case: Case, fn: Callable[..., torch.Tensor]) -> Probe:
     """Call ``fn(x, **params)``, then differentiate it once and optionally gradcheck it."""
     x_np, params = case.args
     options = case.kwargs
@@ -413,8 +413,8 @@ def probe_prelu(case: Case, module_class) -> Probe:
         g = torch.ones_like(y) if upstream is None else torch.from_numpy(np.array(upstream))
         y.backward(g)
         probe["grad"] = tensor_record(x.grad)
-        weight = params.get("weight")
-        probe["weight_grad"] = tensor_record(weight.grad if weight is not None else None)
+        learned: torch.Tensor | None = params.get("weight")
+        probe["weight_grad"] = tensor_record(learned.grad if learned is not None else None)
     elif grad:
         probe["grad"] = {"kind": "not differentiable"}
     return probe

@@ -78,12 +78,15 @@ class Swapped(nn.Module):
         return self.act_late(self.fc2(self.act_early(self.fc1(x))))
 
 
-def _set_bias(layer: nn.Module, units: Sequence[int] | slice, value: float) -> None:
+def _set_bias(layer: object, units: Sequence[int] | slice, value: float) -> None:
+    """Set some biases of ``layer`` (an ``nn.Linear`` or ``nn.Conv2d``) to ``value``: dead
+    units by design."""
+    assert isinstance(layer, nn.Linear | nn.Conv2d) and layer.bias is not None
     with torch.no_grad():
         layer.bias[units] = value
 
 
-def _mlp() -> nn.Module:
+def _mlp() -> nn.Sequential:
     model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 12), nn.ReLU(),
                           nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 3))
     _set_bias(model[0], [0, 5, 10, 15], -100.0)  # dead by construction
@@ -95,9 +98,11 @@ def _mlp() -> nn.Module:
 def _nested() -> nn.Module:
     model = nn.Sequential(nn.Sequential(nn.Linear(5, 10), nn.ReLU()), TwoLayerBlock(10, 10, 8),
                           nn.Linear(8, 2))
-    _set_bias(model[0][0], [2, 6], -100.0)
-    _set_bias(model[1].layers[0], [0], -100.0)
-    _set_bias(model[1].layers[1], [4, 5], -100.0)
+    inner, block = model[0], model[1]
+    assert isinstance(inner, nn.Sequential) and isinstance(block, TwoLayerBlock)
+    _set_bias(inner[0], [2, 6], -100.0)
+    _set_bias(block.layers[0], [0], -100.0)
+    _set_bias(block.layers[1], [4, 5], -100.0)
     return model
 
 
@@ -137,7 +142,7 @@ def _leaky() -> nn.Module:
     return model
 
 
-def _dropout_train() -> nn.Module:
+def _dropout_train() -> nn.Sequential:
     model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(),
                           nn.Dropout(0.5), nn.Linear(8, 2))
     _set_bias(model[0], [1, 4], -100.0)
@@ -527,7 +532,7 @@ def clip_oracle(parameters, max_norm: float) -> float:
     return float(torch.nn.utils.clip_grad_norm_(parameters, max_norm))
 
 
-def _container(params: list[torch.Tensor], how: str):
+def _container(params: Sequence[torch.Tensor], how: str):
     if how == "list":
         return list(params)
     if how == "tuple":
@@ -569,11 +574,11 @@ def clip_alternatives(grads: Sequence[np.ndarray | None], max_norm: float) -> di
     norm = math.sqrt(sum(float(np.sum(g * g)) for g in present))
     coef = min(1.0, max_norm / (norm + 1e-6))
 
-    def scaled(c: float) -> list:
+    def scaled(c: float) -> list[np.ndarray | None]:
         return [None if g is None else np.asarray(g, dtype=np.float64) * c for g in grads]
 
-    def per_parameter() -> list:
-        out = []
+    def per_parameter() -> list[np.ndarray | None]:
+        out: list[np.ndarray | None] = []
         for g in grads:
             if g is None:
                 out.append(None)
@@ -771,9 +776,9 @@ class DummyOptimizer(torch.optim.Optimizer):
     def __init__(self, lr: float) -> None:  # no super().__init__(): see above
         self.param_groups = [{"lr": lr}]
         self.defaults = {"lr": lr}
-        self.state = {}
+        self.state = {}  # type: ignore[assignment]
 
-    def step(self, closure=None) -> None:
+    def step(self, closure: None = None) -> None:  # type: ignore[override]
         return None
 
 
@@ -807,13 +812,13 @@ def cosine_oracle(lr0, epoch, t_max, eta_min=0.0):
 def probe_schedule(case: Case, fn) -> Probe:
     """Call ``fn(lr0, epoch, *params, **options)`` for each epoch of the case, in order."""
     lr0, *params = case.args
-    records = []
+    records: list[dict[str, object]] = []
     for epoch in case.kwargs["epochs"]:
         try:
             value = fn(lr0, epoch, *params, **case.kwargs.get("options", {}))
         except Exception as exc:  # noqa: BLE001 - reported to the student, with the epoch
             return {"records": records, "error": format_error(exc)}
-        record = {"kind": kind(value)}
+        record: dict[str, object] = {"kind": kind(value)}
         if is_float(value):
             record["value"] = float(value)
         records.append(record)
@@ -1064,7 +1069,7 @@ def probe_should_stop(case: Case, fn) -> Probe:
     losses, patience = case.args
     options = case.kwargs.get("options", {})
     lengths = range(len(losses) + 1) if case.kwargs.get("prefixes") else [len(losses)]
-    records = []
+    records: list[dict[str, object]] = []
     for n in lengths:
         history = [float(v) for v in losses[:n]]
         try:
