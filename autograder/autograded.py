@@ -105,7 +105,7 @@ def write(course: Path, result: StudentResult, answers: Mapping[str, str],
     return target
 
 
-class GradeInSandbox(NbGraderPreprocessor):
+class GradeInSandbox(NbGraderPreprocessor):  # type: ignore[misc]  # nbgrader is untyped
     """``nbgrader autograde``'s execution step done by our sandboxed grader.
 
     Listed in ``c.Autograde.autograde_preprocessors`` in place of nbgrader's ``Execute``: for
@@ -147,4 +147,5 @@ class GradeInSandbox(NbGraderPreprocessor):
                                f"{done.stderr.strip()[-2000:]}")
         self.log.info("%s", done.stdout.strip())  # formgrader shows this log after Autograde
         graded = path(course, student, assignment)
-        return from_dict(json.loads(graded.read_text(encoding="utf-8"))), resources
+        notebook = from_dict(json.loads(graded.read_text(encoding="utf-8")))  # type: ignore[no-untyped-call]
+        return notebook, resources

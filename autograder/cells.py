@@ -30,7 +30,8 @@ class TestCell:
 
 
 def read(path: str | Path) -> nbformat.NotebookNode:
-    return nbformat.read(str(path), as_version=4)
+    notebook: nbformat.NotebookNode = nbformat.read(str(path), as_version=4)  # type: ignore[no-untyped-call]
+    return notebook
 
 
 def nbgrader(cell: Mapping[str, Any]) -> dict[str, Any]:

@@ -51,7 +51,8 @@ def submitted_at(folder: Path) -> datetime.datetime | None:
     if text is None or not text.strip():
         return None
     try:
-        return parse_utc(text.strip())
+        when: datetime.datetime = parse_utc(text.strip())
+        return when
     except (ValueError, OverflowError, TypeError):
         return None
 

@@ -55,7 +55,7 @@ def watch(forbidden: Iterable[str]) -> Iterator[list[str]]:
     calls: list[str] = []
     patched: list[tuple[object, str, object]] = []
 
-    def recorder(name: str, original: Callable) -> Callable:
+    def recorder(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         if isinstance(original, type):
             class Recorded(original):  # type: ignore[misc, valid-type]
                 def __init__(self, *args: object, **kwargs: object) -> None:

@@ -21,6 +21,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from autograder.grading import Batch, StudentResult, course_seed
 
@@ -130,7 +131,8 @@ def find_submission(folder: Path, assignment: str) -> Path | None:
     return notebooks[0] if len(notebooks) == 1 else None
 
 
-def results_json(result: StudentResult, titles: dict[str, str], seconds: float) -> dict:
+def results_json(result: StudentResult, titles: dict[str, str],
+                 seconds: float) -> dict[str, Any]:
     tests = []
     for item in result.items:
         tests.append({
@@ -151,7 +153,7 @@ def results_json(result: StudentResult, titles: dict[str, str], seconds: float) 
     }
 
 
-def run(source: Path, submission: Path, results: Path) -> dict:
+def run(source: Path, submission: Path, results: Path) -> dict[str, Any]:
     """Grade the submission in ``submission`` against the bundle in ``source``."""
     start = time.monotonic()
     settings = json.loads((source / "assignment.json").read_text())

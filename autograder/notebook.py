@@ -88,5 +88,5 @@ def _typed(transformed: str) -> str | None:
                 strict=False)
     for parsed, raw in pairs:
         if parsed.rstrip("\n") == transformed.rstrip("\n"):
-            return raw
+            return str(raw)
     return None

@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 from nbgrader.api import (
     Assignment,
     BaseCell,
@@ -38,6 +37,7 @@ from sqlalchemy.orm import Session, joinedload
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from autograder import cells
 from autograder.grading import SetupError, StudentResult, write_atomically
 from autograder.items import Item
 
@@ -171,7 +171,7 @@ def ensure_assignment(gradebook_url: str, assignment: str, source: Path) -> None
             return
         except MissingEntry:
             gb.update_or_create_assignment(assignment)
-    nb = nbformat.read(str(source), as_version=4)
+    nb = cells.read(source)
     resources = {"nbgrader": {"db_url": gradebook_url, "assignment": assignment,
                               "notebook": assignment}}
     nb, resources = ComputeChecksums().preprocess(nb, resources)
@@ -211,7 +211,7 @@ def grade_score(grade: Grade) -> float:
     base = grade.manual_score if grade.manual_score is not None else grade.auto_score
     if base is None:
         return 0.0
-    return base + (grade.extra_credit or 0.0)
+    return float(base + (grade.extra_credit or 0.0))
 
 
 def sync_gradebook(gradebook_url: str, results: Sequence[StudentResult],
