@@ -13,7 +13,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 WHEEL := dist/activation_functions_course-$(VERSION)-py3-none-any.whl
 WHEELHOUSE := $(VENV)/wheelhouse
-SITE_WHEELS := _build/html/wheels
+# make book writes the wheel's page here; book/_ext/site_wheels.py serves it at <site>/wheels/
+SITE_EXTRA := _build/site_extra
 
 .PHONY: all book test test-fast lint exercises publish wheel wheelhouse bench-build bench-checks bench-grading clean distclean
 
@@ -31,15 +32,15 @@ $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 
 ## book: build the HTML book, executing every chapter (cached: unchanged chapters are not re-run)
 book: $(STAMP) wheel
-	$(BIN)/jupyter-book build . $(JB_FLAGS)
-	rm -rf $(SITE_WHEELS) && mkdir -p $(SITE_WHEELS)
-	cp $(WHEEL) $(SITE_WHEELS)/
+	rm -rf $(SITE_EXTRA) && mkdir -p $(SITE_EXTRA)/wheels
+	cp $(WHEEL) $(SITE_EXTRA)/wheels/
 	printf '%s\n' '<!DOCTYPE html>' '<html lang="en"><head><meta charset="utf-8">' \
 		'<title>Wheels of the course package</title></head><body><main>' \
 		'<h1>Wheels of the course package</h1>' \
 		'<p>pip install activation-functions-course --find-links THIS-PAGE</p><ul>' \
 		'<li><a href="$(notdir $(WHEEL))">$(notdir $(WHEEL))</a></li>' \
-		'</ul></main></body></html>' > $(SITE_WHEELS)/index.html
+		'</ul></main></body></html>' > $(SITE_EXTRA)/wheels/index.html
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
 
 ## test: run the whole test suite (it builds the book itself, in a temporary copy)

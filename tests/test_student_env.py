@@ -2,12 +2,15 @@
 
 What a student gets is ``make wheel``'s wheel (``autograder`` and ``bookkit``, no solutions) and
 notebooks whose first code cell, the set-up cell, installs it when it is missing. These tests
-build that wheel and install it, by running the set-up cell itself, into fresh virtual
-environments that hold nothing else but ipykernel (to run a kernel): one with the NumPy 2 of
-the lock, one with NumPy 1.26.4. Then each released exercise, copied alone into an empty folder
-and executed with nbclient in that environment's kernel, reports every check as not
-implemented when blank and as PASSED when its answer cells hold the reference answers from
-``solutions/``; and each chapter notebook the built site offers for download executes there.
+build that wheel and install it, by running the set-up cell itself, into a fresh virtual
+environment that holds nothing else but ipykernel (to run a kernel), with the lock's NumPy 2.
+A second environment differs from it only in NumPy, 1.26.4 (see :func:`numpy_overlay`). Then
+each released exercise, copied alone into an empty folder and executed with nbclient in each
+environment's kernel, reports every check as not implemented when blank and as PASSED when its
+answer cells hold the reference answers from ``solutions/``; and each notebook the built site
+offers for download (the front page and the chapters) executes, alone in an empty folder, in
+the first environment. Kernels run two at a time; the module takes several minutes, most of it
+the chapters' own computations and installing torch.
 
 Offline: pip gets ``PIP_NO_INDEX=1`` and finds packages only in the wheelhouse that
 ``make wheelhouse`` (part of ``make test``) downloads into ``.venv/wheelhouse``, the wheel just
@@ -33,6 +36,7 @@ import tomllib
 import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,6 +185,11 @@ class StudentEnv:
     def python(self) -> Path:
         return self.root / "venv" / "bin" / "python"
 
+    @property
+    def site_packages(self) -> Path:
+        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        return self.root / "venv" / "lib" / version / "site-packages"
+
     def kernel_manager(self) -> KernelManager:
         """A manager for one kernel of this environment, on Unix sockets (no TCP)."""
         self._kernels += 1
@@ -196,9 +205,25 @@ class StudentEnv:
                              ip=str(self.root / f"k{self._kernels}"),
                              kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)]))
 
-    def client(self, nb: nbformat.NotebookNode, folder: Path) -> NotebookClient:
-        return NotebookClient(nb, km=self.kernel_manager(), timeout=900, allow_errors=True,
-                              resources={"metadata": {"path": str(folder)}})
+    @contextmanager
+    def kernel(self, nb: nbformat.NotebookNode, folder: Path) -> Iterator[NotebookClient]:
+        """A client with a running kernel whose working directory is ``folder``; the kernel is
+        shut down afterwards (nbclient leaves alone a kernel manager it did not create)."""
+        km = self.kernel_manager()
+        client = NotebookClient(nb, km=km, timeout=900, allow_errors=True,
+                                resources={"metadata": {"path": str(folder)}})
+        try:
+            with client.setup_kernel(env=self.env):
+                yield client
+        finally:
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
+
+    def run(self, nb: nbformat.NotebookNode, folder: Path) -> None:
+        """Run every cell of ``nb`` in a new kernel, going on past errors."""
+        with self.kernel(nb, folder) as client:
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)
 
     def pip(self, *args: str) -> None:
         proc = subprocess.run([str(self.python), "-m", "pip", *args], env=self.env,
@@ -206,9 +231,10 @@ class StudentEnv:
         assert proc.returncode == 0, f"pip {' '.join(args)} failed:\n{proc.stderr[-3000:]}"
 
 
-def make_env(root: Path, numpy: str | None) -> StudentEnv:
-    """A venv holding ipykernel (and ``numpy`` when given), then the course package installed
-    by the set-up cell itself, run in that venv's kernel with pip pointed at local files."""
+def make_env(root: Path) -> StudentEnv:
+    """A venv holding ipykernel, then the course package installed
+    by the set-up cell itself, run in that venv's kernel with pip pointed at local files.
+    Takes a minute or two: torch alone unpacks to about 1 GB."""
     if not (WHEELHOUSE / ".complete").is_file():
         pytest.fail(f"no wheelhouse at {WHEELHOUSE}: run `make wheelhouse` (make test does)")
     wheel_dir = root / "dist"
@@ -223,10 +249,10 @@ def make_env(root: Path, numpy: str | None) -> StudentEnv:
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         "PIP_CONFIG_FILE": "/dev/null",  # not this machine's pip.conf (its indexes)
     }
-    student = StudentEnv(root, numpy or "", env=env,
+    student = StudentEnv(root, "", env=env,
                          argv_prefix=("unshare", "--net", "--") if can_unshare_network() else ())
     subprocess.run([sys.executable, "-m", "venv", str(root / "venv")], check=True)
-    student.pip("install", "--quiet", "ipykernel", *([f"numpy=={numpy}"] if numpy else []))
+    student.pip("install", "--quiet", "ipykernel")
 
     setup = SETUP_CELL.replace(PACKAGE_LINE.search(SETUP_CELL).group(0),
                                'PACKAGE = "activation-functions-course"')  # the instructors' knob
@@ -234,24 +260,40 @@ def make_env(root: Path, numpy: str | None) -> StudentEnv:
     folder = root / "setup"
     folder.mkdir()
     started = time.monotonic()
-    student.client(nb, folder).execute(env=env)
+    student.run(nb, folder)
     student.install_seconds = time.monotonic() - started
     out = outputs(nb.cells[0])
     assert "Installing activation-functions-course" in out and "Error" not in out, out
 
-    probe = ("import importlib.metadata as m, importlib.util as u, numpy, torch, autograder, "
-             "bookkit; print(m.version('activation-functions-course'), numpy.__version__, "
-             "torch.__version__, [p for p in ('nbgrader', 'jupyter_book', 'pytest') "
-             "if u.find_spec(p)])")
+    probe = ("import importlib.metadata as m, importlib.util as u; print(*(m.version(d) for d in "
+             "('activation-functions-course', 'numpy', 'torch')), [p for p in ('nbgrader', "
+             "'jupyter_book', 'pytest') if u.find_spec(p)])")
     found = subprocess.run([str(student.python), "-c", probe], env=env, capture_output=True,
                            text=True, check=True).stdout.split(maxsplit=3)
     assert found[0] == version()
     assert found[3].strip() == "[]", f"instructor or build tools in the student env: {found[3]}"
     student.numpy = found[1]
-    if numpy:
-        assert student.numpy == numpy
     print(f"\nstudent env: Python {sys.version.split()[0]}, numpy {found[1]}, torch {found[2]}, "
           f"package installed by the set-up cell in {student.install_seconds:.0f} s")
+    return student
+
+
+def numpy_overlay(root: Path, base: StudentEnv, numpy: str) -> StudentEnv:
+    """A second venv that differs from ``base`` only in NumPy: its own site-packages holds
+    NumPy ``numpy`` alone and a ``.pth`` file puts ``base``'s site-packages after it, so every
+    other package is the same build as in ``base`` (what pip would install again: the same
+    versions accept NumPy 1.26). Seconds instead of a second full install."""
+    root.mkdir(parents=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")],
+                   check=True)
+    student = StudentEnv(root, numpy, env=base.env, argv_prefix=base.argv_prefix)
+    site, base_site = student.site_packages, base.site_packages
+    base.pip("install", "--quiet", "--no-deps", "--target", str(site), f"numpy=={numpy}")
+    (site / "zz_student_env_base.pth").write_text(f"{base_site}\n")
+    found = subprocess.run([str(student.python), "-c", "import numpy, autograder, bookkit; "
+                            "print(numpy.__version__)"], env=base.env, capture_output=True,
+                           text=True, check=True).stdout.strip()
+    assert found == numpy, f"the overlay imports NumPy {found}, not {numpy}"
     return student
 
 
@@ -303,8 +345,7 @@ def run_exercise(student: StudentEnv, assignment: str, workdir: Path) -> Exercis
     blank = nbformat.read(folder / f"{assignment}.ipynb", as_version=4)
     answers = filled(assignment)
     started = time.monotonic()
-    client = student.client(blank, folder)
-    with client.setup_kernel(env=student.env):
+    with student.kernel(blank, folder) as client:
         for index, cell in enumerate(blank.cells):
             client.execute_cell(cell, index)
         blank = copy.deepcopy(blank)  # the client puts each cell it runs into its own notebook
@@ -319,7 +360,7 @@ def run_download(student: StudentEnv, notebook: Path, workdir: Path) -> nbformat
     folder.mkdir(parents=True)
     shutil.copy2(notebook, folder)
     nb = nbformat.read(folder / notebook.name, as_version=4)
-    student.client(nb, folder).execute(env=student.env)
+    student.run(nb, folder)
     return nb
 
 
@@ -346,52 +387,48 @@ def result(results: dict[str, object], name: str):
 # ------------------------------------------------------------------------- slow: fixtures
 
 
+@dataclass(frozen=True)
+class Runs:
+    """The two student environments and every notebook run in them (name -> result)."""
+
+    envs: dict[str, StudentEnv]  # "numpy2", "numpy1"
+    results: dict[str, object]  # "<env> exercise <assignment>", "numpy2 download <page>"
+
+
 @pytest.fixture(scope="module")
-def numpy2(tmp_path_factory: pytest.TempPathFactory, built_book: Build
-           ) -> Iterator[tuple[StudentEnv, dict[str, object]]]:
-    """The env with the lock's NumPy 2, and every exercise and chapter download run in it."""
-    root = tmp_path_factory.mktemp("student-numpy2")
-    student = make_env(root, None)
-    jobs: dict[str, Callable[[], object]] = {
-        f"exercise {a}": (lambda a=a: run_exercise(student, a, root / "exercises"))
-        for a in ASSIGNMENTS}
+def student(tmp_path_factory: pytest.TempPathFactory, built_book: Build) -> Runs:
+    """Both environments, and every notebook run in them, two kernels at a time: the chapter
+    downloads first (the longest), then each exercise in each environment."""
+    root = tmp_path_factory.mktemp("student")
+    started = time.monotonic()
+    envs = {"numpy2": make_env(root / "numpy2")}
+    envs["numpy1"] = numpy_overlay(root / "numpy1", envs["numpy2"], NUMPY_OLD)
+    print(f"environments ready in {time.monotonic() - started:.0f} s")
+    jobs: dict[str, Callable[[], object]] = {}
     for page in NOTEBOOK_PAGES:
         download = built_book.html / "_sources" / f"{page}.ipynb"
-        jobs[f"download {page}"] = (lambda d=download: run_download(student, d, root / "dl"))
+        jobs[f"numpy2 download {page}"] = (
+            lambda d=download: run_download(envs["numpy2"], d, root / "downloads"))
+    for name, env in envs.items():
+        for a in ASSIGNMENTS:
+            jobs[f"{name} exercise {a}"] = (
+                lambda a=a, env=env, name=name: run_exercise(env, a, root / name / "exercises"))
     started = time.monotonic()
     results = run_all(jobs)
-    print(f"\nnumpy {student.numpy}: {len(jobs)} notebooks in "
-          f"{time.monotonic() - started:.0f} s, two at a time")
-    yield student, results
-
-
-@pytest.fixture(scope="module")
-def numpy1(tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[tuple[StudentEnv, dict[str, object]]]:
-    """The env with NumPy 1.26.4, and every exercise run in it."""
-    root = tmp_path_factory.mktemp("student-numpy1")
-    student = make_env(root, NUMPY_OLD)
-    started = time.monotonic()
-    results = run_all({f"exercise {a}": (lambda a=a: run_exercise(student, a, root / "ex"))
-                       for a in ASSIGNMENTS})
-    print(f"\nnumpy {student.numpy}: {len(ASSIGNMENTS)} exercises in "
-          f"{time.monotonic() - started:.0f} s, two at a time")
-    yield student, results
-
-
-@pytest.fixture(params=["numpy2", "numpy1"])
-def runs(request: pytest.FixtureRequest) -> tuple[StudentEnv, dict[str, object]]:
-    return request.getfixturevalue(request.param)
+    print(f"{len(jobs)} notebooks run in {time.monotonic() - started:.0f} s, two at a time")
+    return Runs(envs, results)
 
 
 # ---------------------------------------------------------------------------- slow: tests
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("env", ["numpy2", "numpy1"])
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_blank_exercise_reports_every_check_as_not_implemented(runs, assignment: str):
-    student, results = runs
-    run = result(results, f"exercise {assignment}")
+def test_blank_exercise_reports_every_check_as_not_implemented(student: Runs, env: str,
+                                                               assignment: str):
+    run = result(student.results, f"{env} exercise {assignment}")
+    numpy = student.envs[env].numpy
     setup = first_code_cell(run.blank)
     assert outputs(setup) == "", f"the set-up cell printed (it should find the package):\n" \
                                  f"{outputs(setup)}"
@@ -401,28 +438,34 @@ def test_blank_exercise_reports_every_check_as_not_implemented(runs, assignment:
     for cell in checks:
         shown = outputs(cell)
         assert shown.startswith("FAILED") and "not implemented yet" in shown, (
-            f"numpy {student.numpy}, {nbgrader_meta(cell)['grade_id']}:\n{shown}")
+            f"numpy {numpy}, {nbgrader_meta(cell)['grade_id']}:\n{shown}")
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("env", ["numpy2", "numpy1"])
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_reference_answers_pass_every_check(runs, assignment: str):
-    student, results = runs
-    run = result(results, f"exercise {assignment}")
-    assert not errors(run.filled), f"numpy {student.numpy}:\n" + "\n".join(errors(run.filled))
+def test_reference_answers_pass_every_check(student: Runs, env: str, assignment: str):
+    run = result(student.results, f"{env} exercise {assignment}")
+    numpy = student.envs[env].numpy
+    assert not errors(run.filled), f"numpy {numpy}:\n" + "\n".join(errors(run.filled))
     for cell in run.filled.cells:
         if cells.is_test(cell):
             shown = outputs(cell)
-            assert shown.startswith("PASSED"), f"numpy {student.numpy}:\n{shown}"
+            assert shown.startswith("PASSED"), f"numpy {numpy}:\n{shown}"
+
+
+@pytest.mark.slow
+def test_the_environments_hold_the_numpy_versions_of_the_declared_range(student: Runs):
+    assert student.envs["numpy1"].numpy == NUMPY_OLD
+    assert student.envs["numpy2"].numpy.startswith("2.")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("page", NOTEBOOK_PAGES)
-def test_downloaded_chapter_runs_in_the_student_env(numpy2, page: str):
+def test_downloaded_chapter_runs_in_the_student_env(student: Runs, page: str):
     """The .ipynb the site offers for the page starts with the set-up cell and runs, alone in
     an empty folder, in the student's environment."""
-    _, results = numpy2
-    nb = result(results, f"download {page}")
+    nb = result(student.results, f"numpy2 download {page}")
     assert first_code_cell(nb).source == SETUP_CELL
     assert not errors(nb), "\n".join(errors(nb))[-3000:]
 
