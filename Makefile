@@ -16,7 +16,7 @@ WHEELHOUSE := $(VENV)/wheelhouse
 # make book writes the wheel's page here; book/_ext/site_wheels.py serves it at <site>/wheels/
 SITE_EXTRA := _build/site_extra
 
-.PHONY: all book test test-fast lint exercises publish wheel wheelhouse bench-build bench-checks bench-grading clean distclean
+.PHONY: all book test test-fast lint exercises publish wheel wheelhouse student-repo bench-build bench-checks bench-grading clean distclean
 
 all: book
 
@@ -84,7 +84,6 @@ exercises: $(STAMP)
 
 ## student-repo: generate the public student repository (no solutions, no grader) in DEST
 DEST ?= _build/student-repo
-.PHONY: student-repo
 student-repo: $(STAMP)
 	$(BIN)/python autograder/student_repo.py $(DEST)
 
