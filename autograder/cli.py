@@ -110,12 +110,17 @@ def class_summary(results: list[StudentResult]) -> str:
 
 
 def grade(args: argparse.Namespace) -> int:
-    from autograder import (  # nbgrader: not needed on Gradescope
-        autograded,
-        exchange,
-        records,
-        submission,
-    )
+    try:
+        from autograder import (  # nbgrader: not needed on Gradescope
+            autograded,
+            exchange,
+            records,
+            submission,
+        )
+    except ModuleNotFoundError as missing:  # a student's install: the package without extras
+        raise SystemExit(
+            f"python -m autograder grade needs nbgrader, and {missing.name} is not installed: "
+            "pip install 'activation-functions-course[instructor]'") from missing
 
     limits = sandbox.Limits(timeout=args.timeout, memory_mb=args.memory)
     # a broken config fails now, before anything is written, not after the batch
