@@ -57,7 +57,7 @@ PUBLISHED_ON_PURPOSE: dict[str, tuple[str, str]] = {
         r".", "the signature PyTorch documents for a forward hook, not an answer"),
 }
 # The checks compute some expected values with the reference's own expression. These lines are
-# public in autograder/checks/ (the wheel, the student repository) until the checks are
+# public in autograder/checks/ (the wheels, the student repository) until the checks are
 # rewritten; test_checks_do_not_repeat_the_reference_solution fails (as expected) meanwhile.
 IN_THE_CHECKS: dict[str, str] = dict.fromkeys([
     "return W2 @ W1, W2 @ b1 + b2",
@@ -232,7 +232,8 @@ def test_no_answer_line_is_in_the_student_repository(tmp_path: Path, answers: di
 @pytest.mark.slow
 def test_no_answer_line_is_in_the_built_site(built_book: Build, answers: dict[str, str]):
     assert built_book.returncode == 0, built_book.output[-3000:]
-    found = leaks(tree_files(built_book.html), answers)
+    assert (built_book.html / "wheels").is_dir(), "the site serves no wheel: nothing to read"
+    found = leaks(tree_files(built_book.html), answers, in_the_checks())  # its wheel's checks
     assert not found, "answer lines in the built site:\n" + "\n".join(map(str, found))
 
 
