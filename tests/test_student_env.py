@@ -398,19 +398,20 @@ class Runs:
 @pytest.fixture(scope="module")
 def student(tmp_path_factory: pytest.TempPathFactory, built_book: Build) -> Runs:
     """Both environments, and every notebook run in them, two kernels at a time: the chapter
-    downloads first (the longest), then each exercise in each environment."""
+    downloads first, then each exercise in each environment, the later (longer) ones first so
+    that the two kernels finish close together."""
     root = tmp_path_factory.mktemp("student")
     started = time.monotonic()
     envs = {"numpy2": make_env(root / "numpy2")}
     envs["numpy1"] = numpy_overlay(root / "numpy1", envs["numpy2"], NUMPY_OLD)
     print(f"environments ready in {time.monotonic() - started:.0f} s")
     jobs: dict[str, Callable[[], object]] = {}
-    for page in NOTEBOOK_PAGES:
+    for page in reversed(NOTEBOOK_PAGES):
         download = built_book.html / "_sources" / f"{page}.ipynb"
         jobs[f"numpy2 download {page}"] = (
             lambda d=download: run_download(envs["numpy2"], d, root / "downloads"))
     for name, env in envs.items():
-        for a in ASSIGNMENTS:
+        for a in reversed(ASSIGNMENTS):
             jobs[f"{name} exercise {a}"] = (
                 lambda a=a, env=env, name=name: run_exercise(env, a, root / name / "exercises"))
     started = time.monotonic()
