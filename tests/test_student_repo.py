@@ -59,18 +59,6 @@ PUBLISHED_ON_PURPOSE: dict[str, tuple[str, str]] = {
 # The checks compute some expected values with the reference's own expression. These lines are
 # public in autograder/checks/ (the wheels, the student repository) until the checks are
 # rewritten; test_checks_do_not_repeat_the_reference_solution fails (as expected) meanwhile.
-IN_THE_CHECKS: dict[str, str] = dict.fromkeys([
-    "return W2 @ W1, W2 @ b1 + b2",
-    "return np.maximum(x, x.dtype.type(0))",
-    "return (x > 0).astype(x.dtype)",
-    "ctx.save_for_backward(x)",
-    "(x,) = ctx.saved_tensors",
-    "return torch.where(x > 0, grad_output, torch.zeros_like(grad_output))",
-    "return ReLUFunction.apply(x)",
-    "relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]",
-    "if len(val_losses) <= patience:",
-    "return min(val_losses[-patience:]) >= min(val_losses[:-patience]) - min_delta",
-], r"autograder/checks/ex0\d_\w+\.py$")
 STUDENT_TOP_LEVEL = {".github", ".gitignore", MARKER, "CITATION.cff", "LICENSE", "LICENSE-CONTENT",
                      "Makefile", "README.md", "_config.yml", "_toc.yml", "autograder", "book",
                      "exercises", "pyproject.toml", "requirements.txt", "tests"}
@@ -219,13 +207,13 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_no_answer_line_is_in_the_wheel(wheel: Path, answers: dict[str, str]):
-    found = leaks([(wheel.name, wheel.read_bytes())], answers, in_the_checks())
+    found = leaks([(wheel.name, wheel.read_bytes())], answers, PUBLISHED_ON_PURPOSE)
     assert not found, "answer lines in the wheel:\n" + "\n".join(map(str, found))
 
 
 def test_no_answer_line_is_in_the_student_repository(tmp_path: Path, answers: dict[str, str]):
     tree = student_tree(tmp_path / "repo")
-    found = leaks(tree_files(tree), answers, in_the_checks())
+    found = leaks(tree_files(tree), answers, PUBLISHED_ON_PURPOSE)
     assert not found, "answer lines in the student repository:\n" + "\n".join(map(str, found))
 
 
@@ -233,23 +221,10 @@ def test_no_answer_line_is_in_the_student_repository(tmp_path: Path, answers: di
 def test_no_answer_line_is_in_the_built_site(built_book: Build, answers: dict[str, str]):
     assert built_book.returncode == 0, built_book.output[-3000:]
     assert (built_book.html / "wheels").is_dir(), "the site serves no wheel: nothing to read"
-    found = leaks(tree_files(built_book.html), answers, in_the_checks())  # its wheel's checks
+    found = leaks(tree_files(built_book.html), answers, PUBLISHED_ON_PURPOSE)  # its wheel's checks
     assert not found, "answer lines in the built site:\n" + "\n".join(map(str, found))
 
 
-def in_the_checks() -> dict[str, tuple[str, str]]:
-    """:data:`PUBLISHED_ON_PURPOSE` with the lines of :data:`IN_THE_CHECKS` also allowed in
-    the checks."""
-    allowed = dict(PUBLISHED_ON_PURPOSE)
-    for line, where in IN_THE_CHECKS.items():
-        before = allowed.get(line, ("(?!)", ""))[0]
-        allowed[line] = (f"(?:{before})|(?:{where})", "known: the checks repeat it")
-    return allowed
-
-
-@pytest.mark.xfail(strict=True, reason="some checks compute expected values with the reference "
-                   "solution's own lines (IN_THE_CHECKS); when they no longer do, this passes: "
-                   "then empty IN_THE_CHECKS and remove this mark")
 def test_checks_do_not_repeat_the_reference_solution(answers: dict[str, str]):
     checks = [(p.relative_to(ROOT).as_posix(), p.read_bytes())
               for p in sorted((ROOT / "autograder" / "checks").glob("*.py"))]
@@ -258,7 +233,7 @@ def test_checks_do_not_repeat_the_reference_solution(answers: dict[str, str]):
 
 
 def test_every_known_exception_is_still_an_answer_line(answers: dict[str, str]):
-    stale = [line for line in [*PUBLISHED_ON_PURPOSE, *IN_THE_CHECKS] if line not in answers]
+    stale = [line for line in PUBLISHED_ON_PURPOSE if line not in answers]
     assert not stale, f"no longer answer lines, remove them from this file's lists: {stale}"
 
 

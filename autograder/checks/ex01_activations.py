@@ -121,7 +121,9 @@ tanh_grad_edge = array_item(
 # collapse_linear -------------------------------------------------------------------------
 
 def collapse_oracle(W1, b1, W2, b2):
-    return W2 @ W1, W2 @ b1 + b2
+    """The composed layer, from the sums that define matrix products."""
+    weight = np.einsum("ij,jk->ik", W2, W1)
+    return weight, np.einsum("ij,j->i", W2, b1) + b2
 
 
 def probe_collapse(case: Case, fn) -> Probe:

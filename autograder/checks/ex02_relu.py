@@ -85,11 +85,13 @@ relu_scalar_edge = _scalar_item("relu_scalar_edge", "relu_scalar: 0, NaN, infini
 # relu and relu_grad ----------------------------------------------------------------------
 
 def relu_oracle(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, x.dtype.type(0))
+    """max(x, 0) in x's dtype, NaN kept (np.maximum propagates it)."""
+    return np.maximum(x, np.zeros_like(x))
 
 
 def relu_grad_oracle(x: np.ndarray) -> np.ndarray:
-    return (x > 0).astype(x.dtype)
+    """PyTorch's subgradient: 1 where x > 0, 0 elsewhere (at 0 too), in x's dtype."""
+    return np.where(x > 0, 1, 0).astype(x.dtype)
 
 
 RELU_HINTS = (
@@ -166,13 +168,15 @@ class OracleFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return torch.relu(x)
+        result = torch.relu(x)
+        ctx.save_for_backward(result)
+        return result
 
     @staticmethod
     def backward(ctx, grad_output):
-        (x,) = ctx.saved_tensors
-        return torch.where(x > 0, grad_output, torch.zeros_like(grad_output))
+        # what torch.relu's own backward calls: grad_output where the result is > 0, else 0
+        (result,) = ctx.saved_tensors
+        return torch.ops.aten.threshold_backward(grad_output, result, 0)
 
 
 class OracleModule(nn.Module):
@@ -250,7 +254,8 @@ def compare_backward(case: Case, got: Probe, expected: Probe) -> Failure | None:
     hint = "backward returns grad_output where x > 0 and 0 elsewhere (also 0 at x = 0)."
     if "error" in got:
         return Failure(case.label, f"raised {got['error']}", call,
-                       hint="Save what backward needs with ctx.save_for_backward(x).")
+                       hint="Save what backward needs in forward with ctx.save_for_backward, "
+                            "and read it back from ctx.saved_tensors.")
     if got["grad"].get("kind") != "Tensor":
         return Failure(case.label, "x.grad was not set", call, hint=hint)
     failure = compare_tensors(case.label, call, case.args[0], got["grad"], expected["grad"],
@@ -284,7 +289,7 @@ def compare_module(case: Case, got: Probe, expected: Probe) -> Failure | None:
         return Failure(case.label, "the output was not computed by ReLUFunction", call,
                        expected=f"grad_fn {got['expected_grad_fn']}",
                        returned=f"grad_fn {got['grad_fn']}",
-                       hint="forward should return ReLUFunction.apply(x).")
+                       hint="forward should call ReLUFunction.apply on its input.")
     # the course does not test backward passes at NaN: those entries of the gradient are ignored
     x = np.asarray(case.args[0])
     return compare_tensors(case.label, call, x, without_nan_inputs(got["grad"], x),

@@ -202,7 +202,7 @@ def dead_relu_oracle(model: nn.Module, x: torch.Tensor) -> list[float]:
 
 def relu_outputs(model: nn.Module, x: torch.Tensor) -> tuple[list[torch.Tensor], list[int]]:
     """Each nn.ReLU's output in model.modules() order, and the order the ReLUs ran in."""
-    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    relus = list(filter(lambda module: isinstance(module, nn.ReLU), model.modules()))
     outputs: dict[int, torch.Tensor] = {}
     ran: list[int] = []
 
@@ -1060,9 +1060,13 @@ cosine_lr_edge = _schedule_item(
 # should_stop ------------------------------------------------------------------------------
 
 def should_stop_oracle(val_losses, patience, min_delta=0.0) -> bool:
-    if len(val_losses) <= patience:
+    """Stop when none of the last ``patience`` losses is below the best earlier loss minus
+    ``min_delta``; never before ``patience`` epochs after the first."""
+    split = len(val_losses) - patience
+    if split < 1:
         return False
-    return min(val_losses[-patience:]) >= min(val_losses[:-patience]) - min_delta
+    best_earlier = min(val_losses[:split])
+    return all(loss >= best_earlier - min_delta for loss in val_losses[split:])
 
 
 def probe_should_stop(case: Case, fn) -> Probe:
