@@ -196,6 +196,11 @@ def random_cases(rng: np.random.Generator, hidden: bool, params: Sequence[dict],
         shape = shapes[i % len(shapes)]
         dtype = np.float32 if i % 2 == 0 else np.float64
         x = (scale * rng.standard_normal(shape)).astype(dtype)
+        if dtype is np.float32:
+            # Beyond |x| = 3, float32 itself misses the stated tolerance on some gradients
+            # (GELU's tanh form computed the usual way is off by 1.6e-6 at x = -5, against
+            # 1e-6 allowed), so a correct answer could fail at random; float64 cases go further.
+            x = np.clip(x, -3.0, 3.0)
         up = rng.standard_normal(shape).astype(dtype)
         label = f"random {np.dtype(dtype).name} tensor of shape {shape}" + \
                 (f", {', '.join(f'{k}={v!r}' for k, v in p.items())}" if p else "")
