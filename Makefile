@@ -43,12 +43,12 @@ book: $(STAMP) wheel
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
 
-## test: run the whole test suite (it builds the book itself, in a temporary copy)
-test: $(STAMP) wheelhouse
+## test: lint, then run the whole test suite (it builds the book itself, in a temporary copy)
+test: lint wheelhouse
 	$(BIN)/python -m pytest
 
-## test-fast: everyday tests, without the slow end-to-end ones (make test runs them all)
-test-fast: $(STAMP)
+## test-fast: lint, then the everyday tests, without the slow end-to-end ones (make test runs them all)
+test-fast: lint
 	$(BIN)/python -m pytest -m "not slow"
 
 ## publish: build the book and commit _build/html to the gh-pages branch (PUSH=1 also pushes)
@@ -102,9 +102,10 @@ bench-build: $(STAMP)
 bench-checks: $(STAMP)
 	$(BIN)/python bench/check_cells.py
 
-## lint: ruff on the project's Python code
+## lint: ruff on the project's Python code, mypy on the autograder package (strict on the grader)
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## clean: remove build output (the HTML book and the execution cache)
 clean:

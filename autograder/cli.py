@@ -117,10 +117,10 @@ def grade(args: argparse.Namespace) -> int:
             records,
             submission,
         )
-    except ModuleNotFoundError as missing:  # a student's install: the package without extras
+    except ModuleNotFoundError as absent:  # a student's install: the package without extras
         raise SystemExit(
-            f"python -m autograder grade needs nbgrader, and {missing.name} is not installed: "
-            "pip install 'activation-functions-course[instructor]'") from missing
+            f"python -m autograder grade needs nbgrader, and {absent.name} is not installed: "
+            "pip install 'activation-functions-course[instructor]'") from absent
 
     limits = sandbox.Limits(timeout=args.timeout, memory_mb=args.memory)
     # a broken config fails now, before anything is written, not after the batch
