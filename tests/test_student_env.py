@@ -1,22 +1,19 @@
 """The student's side: the course package installed from its wheel alone, offline.
 
 What a student gets is ``make wheel``'s wheel (``autograder`` and ``bookkit``, no solutions) and
-notebooks whose first code cell, the set-up cell, installs it when it is missing. These tests
-build that wheel and install it, by running the set-up cell itself, into a fresh virtual
-environment that holds nothing else but ipykernel (to run a kernel), with the lock's NumPy 2.
-A second environment differs from it only in NumPy, 1.26.4 (see :func:`numpy_overlay`). Then
-each released exercise, copied alone into an empty folder and executed with nbclient in each
-environment's kernel, reports every check as not implemented when blank and as PASSED when its
-answer cells hold the reference answers from ``solutions/``; and each notebook the built site
-offers for download (the front page and the chapters) executes, alone in an empty folder, in
-the first environment. Kernels run two at a time; the module takes several minutes, most of it
-the chapters' own computations and installing torch.
+notebooks whose first code cell, the set-up cell, installs it when it is missing. The session's
+student environment (``tests/student_env.py``: a fresh virtual environment holding ipykernel,
+into which the set-up cell itself installed the wheel, with the lock's NumPy 2) and a second
+one that differs from it only in NumPy, 1.26.4 (:func:`numpy_overlay`) are used here:
 
-Offline: pip gets ``PIP_NO_INDEX=1`` and finds packages only in the wheelhouse that
-``make wheelhouse`` (part of ``make test``) downloads into ``.venv/wheelhouse``, the wheel just
-built and ``/opt/wheels`` (torch's CPU wheel); where ``unshare --net`` works (as root), every
-kernel, and so the pip it starts, runs in a network namespace of its own with no network, and
-talks to the test over Unix sockets.
+* each released exercise, copied alone into an empty folder and executed with nbclient in each
+  environment's kernel, reports every check as not implemented when blank and as PASSED when
+  its answer cells hold the reference answers from ``solutions/``;
+* each notebook the built site offers for download (the front page and the chapters) is the
+  chapter's code, set-up cell first, and the suite's one book build executed every one of them
+  in the student environment's kernel (``conftest.built_book``), so they run there.
+
+Kernels run two at a time.
 
 Tested: Python 3.11 (the only one with a torch wheel on this machine), torch 2.13.0 (CPU),
 NumPy 2.x (the lock's) and 1.26.4. Declared but not tested: Python 3.10, 3.12, 3.13 and
@@ -26,61 +23,42 @@ torch 2.2 to 2.12.
 from __future__ import annotations
 
 import copy
-import json
 import re
 import shutil
 import subprocess
 import sys
 import time
-import tomllib
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
 import yaml
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
-from nbclient import NotebookClient
+from student_env import (
+    SETUP_CELL,
+    StudentEnv,
+    built_wheel,
+    numpy_overlay,
+    outputs,
+    version,
+)
 
 from autograder import cells
 from autograder.catalog import ASSIGNMENTS
 
-from conftest import ROOT, VENV, Build
+from conftest import ROOT, Build, kernel_prefixes
 from test_toc import toc_entries
 
-# The set-up cell: the first code cell of every chapter (tagged remove-cell) and the start of
-# every exercise's locked set-up cell. Change it here, then in each file (solutions/ and
-# book/*.md), then `make exercises`; test_every_notebook_starts_with_the_set_up_cell checks it.
-SETUP_CELL = '''\
-# Set-up (not graded): installs the course package when this environment lacks it.
-# Instructors: point PACKAGE at your course's copy (a package name, a wheel URL or a path).
-PACKAGE = "activation-functions-course --find-links https://activation-functions-course.github.io/course/wheels/"
-import importlib.util
-if importlib.util.find_spec("autograder") is None:
-    import subprocess, sys
-    print(f"Installing {PACKAGE.split()[0]} with pip: a few minutes the first time.")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *PACKAGE.split()], check=True)
-    importlib.invalidate_caches()'''  # noqa: E501 - one line of the cell is 101 characters
-PACKAGE_LINE = re.compile(r'^PACKAGE = ".*"$', re.M)
 SITE = "https://activation-functions-course.github.io/course/"
 
 TOC_PAGES = toc_entries(yaml.safe_load((ROOT / "_toc.yml").read_text()))
 # every page that is a notebook with code: the front page and the chapters
 NOTEBOOK_PAGES = [p for p in TOC_PAGES if p == "book/intro" or re.fullmatch(r"book/ch\d\d_\w+", p)]
-WHEELHOUSE = VENV / "wheelhouse"
-OPT_WHEELS = Path("/opt/wheels")  # torch's CPU wheel on this machine (pip's find-links)
 NUMPY_OLD = "1.26.4"
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def version() -> str:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
 def release(assignment: str) -> Path:
@@ -147,170 +125,7 @@ def test_the_wheel_holds_the_packages_and_no_solution():
 # ------------------------------------------------------------------ the wheel and its envs
 
 
-def built_wheel() -> Path:
-    """Build the wheel with ``make wheel`` (once per session) and return its path."""
-    if not _WHEEL:
-        stamp = VENV / ".installed"
-        proc = subprocess.run(["make", "-s", "-C", str(ROOT), "wheel", f"VENV={VENV}",
-                               "-o", str(stamp)], capture_output=True, text=True)
-        assert proc.returncode == 0, f"make wheel failed:\n{proc.stdout}{proc.stderr}"
-        _WHEEL.append(ROOT / "dist" / f"activation_functions_course-{version()}-py3-none-any.whl")
-    assert _WHEEL[0].is_file(), f"make wheel did not write {_WHEEL[0]}"
-    return _WHEEL[0]
-
-
-_WHEEL: list[Path] = []
-
-
-def can_unshare_network() -> bool:
-    """Whether this process may start programs in a new network namespace (root can)."""
-    try:
-        return subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode == 0
-    except FileNotFoundError:
-        return False
-
-
-@dataclass
-class StudentEnv:
-    """A fresh virtual environment and the way to run its kernel offline."""
-
-    root: Path
-    numpy: str
-    install_seconds: float = 0.0
-    env: dict[str, str] = field(default_factory=dict)
-    argv_prefix: tuple[str, ...] = ()
-    _kernels: int = 0
-
-    @property
-    def python(self) -> Path:
-        return self.root / "venv" / "bin" / "python"
-
-    @property
-    def site_packages(self) -> Path:
-        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-        return self.root / "venv" / "lib" / version / "site-packages"
-
-    def kernel_manager(self) -> KernelManager:
-        """A manager for one kernel of this environment, on Unix sockets (no TCP)."""
-        self._kernels += 1
-        specs = self.root / "kernels"
-        spec = specs / "student"
-        if not spec.is_dir():
-            spec.mkdir(parents=True)
-            argv = [*self.argv_prefix, str(self.python), "-m", "ipykernel_launcher",
-                    "-f", "{connection_file}"]
-            (spec / "kernel.json").write_text(json.dumps(
-                {"argv": argv, "display_name": "student", "language": "python"}))
-        return KernelManager(kernel_name="student", transport="ipc",
-                             ip=str(self.root / f"k{self._kernels}"),
-                             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)]))
-
-    @contextmanager
-    def kernel(self, nb: nbformat.NotebookNode, folder: Path) -> Iterator[NotebookClient]:
-        """A client with a running kernel whose working directory is ``folder``; the kernel is
-        shut down afterwards (nbclient leaves alone a kernel manager it did not create)."""
-        km = self.kernel_manager()
-        client = NotebookClient(nb, km=km, timeout=900, allow_errors=True,
-                                resources={"metadata": {"path": str(folder)}})
-        try:
-            with client.setup_kernel(env=self.env):
-                yield client
-        finally:
-            if km.has_kernel:
-                km.shutdown_kernel(now=True)
-
-    def run(self, nb: nbformat.NotebookNode, folder: Path) -> None:
-        """Run every cell of ``nb`` in a new kernel, going on past errors."""
-        with self.kernel(nb, folder) as client:
-            for index, cell in enumerate(nb.cells):
-                client.execute_cell(cell, index)
-
-    def pip(self, *args: str) -> None:
-        proc = subprocess.run([str(self.python), "-m", "pip", *args], env=self.env,
-                              capture_output=True, text=True)
-        assert proc.returncode == 0, f"pip {' '.join(args)} failed:\n{proc.stderr[-3000:]}"
-
-
-def make_env(root: Path) -> StudentEnv:
-    """A venv holding ipykernel, then the course package installed
-    by the set-up cell itself, run in that venv's kernel with pip pointed at local files.
-    Takes a minute or two: torch alone unpacks to about 1 GB."""
-    if not (WHEELHOUSE / ".complete").is_file():
-        pytest.fail(f"no wheelhouse at {WHEELHOUSE}: run `make wheelhouse` (make test does)")
-    wheel_dir = root / "dist"
-    wheel_dir.mkdir(parents=True)
-    shutil.copy2(built_wheel(), wheel_dir)
-    env = {
-        "PATH": "/usr/bin:/bin", "HOME": str(root), "LANG": "C.UTF-8",
-        "MPLBACKEND": "agg", "PYTHONDONTWRITEBYTECODE": "1",
-        "PIP_NO_INDEX": "1",  # never an index: only the folders below
-        "PIP_FIND_LINKS": f"{WHEELHOUSE} {wheel_dir} {OPT_WHEELS}",
-        "PIP_NO_COMPILE": "0",  # pip reads this as --no-compile (saves a minute on torch)
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        "PIP_CONFIG_FILE": "/dev/null",  # not this machine's pip.conf (its indexes)
-    }
-    student = StudentEnv(root, "", env=env,
-                         argv_prefix=("unshare", "--net", "--") if can_unshare_network() else ())
-    subprocess.run([sys.executable, "-m", "venv", str(root / "venv")], check=True)
-    student.pip("install", "--quiet", "ipykernel")
-
-    setup = SETUP_CELL.replace(PACKAGE_LINE.search(SETUP_CELL).group(0),
-                               'PACKAGE = "activation-functions-course"')  # the instructors' knob
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(setup)])
-    folder = root / "setup"
-    folder.mkdir()
-    started = time.monotonic()
-    student.run(nb, folder)
-    student.install_seconds = time.monotonic() - started
-    out = outputs(nb.cells[0])
-    assert "Installing activation-functions-course" in out and "Error" not in out, out
-
-    probe = ("import importlib.metadata as m, importlib.util as u; print(*(m.version(d) for d in "
-             "('activation-functions-course', 'numpy', 'torch')), [p for p in ('nbgrader', "
-             "'jupyter_book', 'pytest') if u.find_spec(p)])")
-    found = subprocess.run([str(student.python), "-c", probe], env=env, capture_output=True,
-                           text=True, check=True).stdout.split(maxsplit=3)
-    assert found[0] == version()
-    assert found[3].strip() == "[]", f"instructor or build tools in the student env: {found[3]}"
-    student.numpy = found[1]
-    print(f"\nstudent env: Python {sys.version.split()[0]}, numpy {found[1]}, torch {found[2]}, "
-          f"package installed by the set-up cell in {student.install_seconds:.0f} s")
-    return student
-
-
-def numpy_overlay(root: Path, base: StudentEnv, numpy: str) -> StudentEnv:
-    """A second venv that differs from ``base`` only in NumPy: its own site-packages holds
-    NumPy ``numpy`` alone and a ``.pth`` file puts ``base``'s site-packages after it, so every
-    other package is the same build as in ``base`` (what pip would install again: the same
-    versions accept NumPy 1.26). Seconds instead of a second full install."""
-    root.mkdir(parents=True)
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")],
-                   check=True)
-    student = StudentEnv(root, numpy, env=base.env, argv_prefix=base.argv_prefix)
-    site, base_site = student.site_packages, base.site_packages
-    base.pip("install", "--quiet", "--no-deps", "--target", str(site), f"numpy=={numpy}")
-    (site / "zz_student_env_base.pth").write_text(f"{base_site}\n")
-    found = subprocess.run([str(student.python), "-c", "import numpy, autograder, bookkit; "
-                            "print(numpy.__version__)"], env=base.env, capture_output=True,
-                           text=True, check=True).stdout.strip()
-    assert found == numpy, f"the overlay imports NumPy {found}, not {numpy}"
-    return student
-
-
 # ------------------------------------------------------------------- running notebooks
-
-
-def outputs(cell: nbformat.NotebookNode) -> str:
-    """Everything a code cell showed: streams, results and the error (without colours)."""
-    parts = []
-    for out in cell.get("outputs", []):
-        if out.output_type == "stream":
-            parts.append(out.text)
-        elif out.output_type == "error":
-            parts.append(ANSI.sub("", "\n".join(out.traceback)) + "\n")
-        else:
-            parts.append(out.get("data", {}).get("text/plain", ""))
-    return "".join(parts)
 
 
 def errors(nb: nbformat.NotebookNode) -> list[str]:
@@ -354,16 +169,6 @@ def run_exercise(student: StudentEnv, assignment: str, workdir: Path) -> Exercis
     return ExerciseRun(blank, answers, time.monotonic() - started)
 
 
-def run_download(student: StudentEnv, notebook: Path, workdir: Path) -> nbformat.NotebookNode:
-    """Copy a downloaded notebook alone into an empty folder and run all of it."""
-    folder = workdir / notebook.stem
-    folder.mkdir(parents=True)
-    shutil.copy2(notebook, folder)
-    nb = nbformat.read(folder / notebook.name, as_version=4)
-    student.run(nb, folder)
-    return nb
-
-
 def run_all(jobs: dict[str, Callable[[], object]]) -> dict[str, object]:
     """Run the jobs two at a time (two kernels); each result is its value or its exception."""
     def guarded(job: Callable[[], object]) -> object:
@@ -392,24 +197,17 @@ class Runs:
     """The two student environments and every notebook run in them (name -> result)."""
 
     envs: dict[str, StudentEnv]  # "numpy2", "numpy1"
-    results: dict[str, object]  # "<env> exercise <assignment>", "numpy2 download <page>"
+    results: dict[str, object]  # "<env> exercise <assignment>"
 
 
 @pytest.fixture(scope="module")
-def student(tmp_path_factory: pytest.TempPathFactory, built_book: Build) -> Runs:
-    """Both environments, and every notebook run in them, two kernels at a time: the chapter
-    downloads first, then each exercise in each environment, the later (longer) ones first so
-    that the two kernels finish close together."""
+def student(tmp_path_factory: pytest.TempPathFactory, student_env: StudentEnv) -> Runs:
+    """Both environments, and each exercise run in each, two kernels at a time, the later
+    (longer) ones first so that the two kernels finish close together."""
     root = tmp_path_factory.mktemp("student")
-    started = time.monotonic()
-    envs = {"numpy2": make_env(root / "numpy2")}
-    envs["numpy1"] = numpy_overlay(root / "numpy1", envs["numpy2"], NUMPY_OLD)
-    print(f"environments ready in {time.monotonic() - started:.0f} s")
+    envs = {"numpy2": student_env,
+            "numpy1": numpy_overlay(root / "numpy1", student_env, NUMPY_OLD)}
     jobs: dict[str, Callable[[], object]] = {}
-    for page in reversed(NOTEBOOK_PAGES):
-        download = built_book.html / "_sources" / f"{page}.ipynb"
-        jobs[f"numpy2 download {page}"] = (
-            lambda d=download: run_download(envs["numpy2"], d, root / "downloads"))
     for name, env in envs.items():
         for a in reversed(ASSIGNMENTS):
             jobs[f"{name} exercise {a}"] = (
@@ -463,12 +261,20 @@ def test_the_environments_hold_the_numpy_versions_of_the_declared_range(student:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("page", NOTEBOOK_PAGES)
-def test_downloaded_chapter_runs_in_the_student_env(student: Runs, page: str):
-    """The .ipynb the site offers for the page starts with the set-up cell and runs, alone in
-    an empty folder, in the student's environment."""
-    nb = result(student.results, f"numpy2 download {page}")
-    assert first_code_cell(nb).source == SETUP_CELL
-    assert not errors(nb), "\n".join(errors(nb))[-3000:]
+def test_downloaded_chapter_runs_in_the_student_env(built_book: Build, student_env: StudentEnv,
+                                                    page: str):
+    """The .ipynb the site offers for the page is the chapter's code, set-up cell first, and
+    the build that made it (which fails on any cell error) ran it in the student environment's
+    kernel: every kernel of the build ran that environment's Python."""
+    assert built_book.returncode == 0, built_book.output[-3000:]
+    download = nbformat.read(built_book.html / "_sources" / f"{page}.ipynb", as_version=4)
+    assert first_code_cell(download).source == SETUP_CELL
+    source = jupytext.read(built_book.tree / f"{page}.md")
+    code = [c.source for c in source.cells if c.cell_type == "code"]
+    assert [c.source for c in download.cells if c.cell_type == "code"] == code
+    prefixes = kernel_prefixes(built_book.tree)
+    assert len(prefixes) >= len(NOTEBOOK_PAGES), prefixes
+    assert set(prefixes) == {str(student_env.python.parent.parent)}, prefixes
 
 
 @pytest.mark.slow
