@@ -51,18 +51,24 @@ def report_output(result: ItemResult, title: str) -> dict[str, Any]:
     error output 0)."""
     if result.status == "passed":
         plural = "s" if result.max_points != 1 else ""
-        return {"output_type": "stream", "name": "stdout",
-                "text": f"PASSED {title} ({result.max_points:g} point{plural})\n"}
+        return {
+            "output_type": "stream",
+            "name": "stdout",
+            "text": f"PASSED {title} ({result.max_points:g} point{plural})\n",
+        }
     report = result.feedback or result.message
     if result.status != "failed" or not report.startswith("FAILED"):
         report = f"{result.status.upper()} {title}\n  {report}"
     lines = report.splitlines()
-    return {"output_type": "error", "ename": "CheckFailed", "evalue": lines[0],
-            "traceback": lines}
+    return {"output_type": "error", "ename": "CheckFailed", "evalue": lines[0], "traceback": lines}
 
 
-def notebook(release: Mapping[str, Any], answers: Mapping[str, str], result: StudentResult,
-             titles: Mapping[str, str]) -> dict[str, Any]:
+def notebook(
+    release: Mapping[str, Any],
+    answers: Mapping[str, str],
+    result: StudentResult,
+    titles: Mapping[str, str],
+) -> dict[str, Any]:
     """The graded notebook: ``release`` (the released notebook as JSON data, not changed) with
     the answer cells' source taken from ``answers`` (grade_id -> source; a missing answer keeps
     the released stub), every code cell's outputs cleared, and each test cell showing its
@@ -77,14 +83,14 @@ def notebook(release: Mapping[str, Any], answers: Mapping[str, str], result: Stu
             if meta.get("solution") and grade_id in answers:
                 cell["source"] = answers[grade_id]
             elif meta.get("grade") and grade_id in by_id:
-                cell["outputs"] = [report_output(by_id[grade_id],
-                                                 titles.get(grade_id, grade_id))]
+                cell["outputs"] = [report_output(by_id[grade_id], titles.get(grade_id, grade_id))]
         cells.append(cell)
     return {**release, "cells": cells}
 
 
-def write(course: Path, result: StudentResult, answers: Mapping[str, str],
-          items: Sequence[Item]) -> Path:
+def write(
+    course: Path, result: StudentResult, answers: Mapping[str, str], items: Sequence[Item]
+) -> Path:
     """Write the graded notebook of ``result`` (see :func:`notebook`; the release is
     ``exercises/<assignment>/<assignment>.ipynb``) where formgrader looks for it, and copy the
     submission's ``timestamp.txt`` and ``submission_secret.txt`` beside it (regular files only),
@@ -94,13 +100,15 @@ def write(course: Path, result: StudentResult, answers: Mapping[str, str],
     from autograder.grading import write_atomically
 
     assignment = result.assignment
-    release = json.loads((course / "exercises" / assignment / f"{assignment}.ipynb")
-                         .read_text(encoding="utf-8"))
+    release = json.loads(
+        (course / "exercises" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8")
+    )
     titles = {item.grade_id: item.title for item in items}
     target = path(course, result.student, assignment)
     # no indent: Python's C encoder only serves compact JSON (4 ms a notebook otherwise)
-    write_atomically(target, json.dumps(notebook(release, answers, result, titles),
-                                        ensure_ascii=False) + "\n")
+    write_atomically(
+        target, json.dumps(notebook(release, answers, result, titles), ensure_ascii=False) + "\n"
+    )
     copy_beside_feedback(course / "submitted" / result.student / assignment, target.parent)
     return target
 
@@ -116,8 +124,7 @@ class GradeInSandbox(NbGraderPreprocessor):  # type: ignore[misc]  # nbgrader is
     that fails or runs past :attr:`timeout` stops the autograde with its message.
     """
 
-    timeout = Float(3600.0, help="seconds the grader may take for one submission").tag(
-        config=True)
+    timeout = Float(3600.0, help="seconds the grader may take for one submission").tag(config=True)
 
     def course(self) -> Path:
         """The course directory of the converter running this preprocessor."""
@@ -125,26 +132,43 @@ class GradeInSandbox(NbGraderPreprocessor):  # type: ignore[misc]  # nbgrader is
         while owner is not None and not hasattr(owner, "coursedir"):
             owner = owner.parent
         if owner is None:
-            raise RuntimeError("GradeInSandbox runs only inside nbgrader autograde, whose "
-                               "course directory it grades")
+            raise RuntimeError(
+                "GradeInSandbox runs only inside nbgrader autograde, whose "
+                "course directory it grades"
+            )
         return Path(owner.coursedir.root).resolve()
 
-    def preprocess(self, nb: NotebookNode, resources: ResourcesDict
-                   ) -> tuple[NotebookNode, ResourcesDict]:
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
         info = resources["nbgrader"]
         student, assignment = info["student"], info["assignment"]
         course = self.course()
-        command = [sys.executable, "-m", "autograder", "grade", str(course), assignment,
-                   "--student", student, "--force"]
+        command = [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(course),
+            assignment,
+            "--student",
+            student,
+            "--force",
+        ]
         try:
-            done = subprocess.run(command, capture_output=True, text=True,
-                                  timeout=self.timeout, check=False)
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=self.timeout, check=False
+            )
         except subprocess.TimeoutExpired as exc:
-            raise RuntimeError(f"`{' '.join(command)}` took more than {self.timeout:g} s; "
-                               "raise c.GradeInSandbox.timeout in nbgrader_config.py") from exc
+            raise RuntimeError(
+                f"`{' '.join(command)}` took more than {self.timeout:g} s; "
+                "raise c.GradeInSandbox.timeout in nbgrader_config.py"
+            ) from exc
         if done.returncode != 0:
-            raise RuntimeError(f"`{' '.join(command)}` failed (exit {done.returncode}): "
-                               f"{done.stderr.strip()[-2000:]}")
+            raise RuntimeError(
+                f"`{' '.join(command)}` failed (exit {done.returncode}): "
+                f"{done.stderr.strip()[-2000:]}"
+            )
         self.log.info("%s", done.stdout.strip())  # formgrader shows this log after Autograde
         graded = path(course, student, assignment)
         notebook = from_dict(json.loads(graded.read_text(encoding="utf-8")))  # type: ignore[no-untyped-call]

@@ -50,8 +50,12 @@ def is_test(cell: Mapping[str, Any]) -> bool:
 def is_setup(cell: Mapping[str, Any]) -> bool:
     """A locked code cell that is neither an answer nor a test: imports the answers rely on."""
     meta = nbgrader(cell)
-    return (cell["cell_type"] == "code" and bool(meta.get("locked"))
-            and not meta.get("grade") and not meta.get("solution"))
+    return (
+        cell["cell_type"] == "code"
+        and bool(meta.get("locked"))
+        and not meta.get("grade")
+        and not meta.get("solution")
+    )
 
 
 def answers(nb: nbformat.NotebookNode) -> dict[str, str]:
@@ -60,8 +64,11 @@ def answers(nb: nbformat.NotebookNode) -> dict[str, str]:
 
 
 def tests(nb: nbformat.NotebookNode) -> list[TestCell]:
-    return [TestCell(nbgrader(c)["grade_id"], float(nbgrader(c).get("points", 0)), c["source"])
-            for c in nb.cells if is_test(c)]
+    return [
+        TestCell(nbgrader(c)["grade_id"], float(nbgrader(c).get("points", 0)), c["source"])
+        for c in nb.cells
+        if is_test(c)
+    ]
 
 
 def setup_sources(nb: nbformat.NotebookNode) -> list[str]:

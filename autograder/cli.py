@@ -20,40 +20,75 @@ from autograder.grading import Batch, SetupError, StudentResult
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python -m autograder",
-                                  description="Grade nbgrader submissions in a sandbox.")
+    top = argparse.ArgumentParser(
+        prog="python -m autograder", description="Grade nbgrader submissions in a sandbox."
+    )
     commands = top.add_subparsers(dest="command", required=True)
     grade = commands.add_parser(
-        "grade", help="grade the submissions of one assignment",
+        "grade",
+        help="grade the submissions of one assignment",
         description="Grade COURSE_DIR/submitted/<student>/ASSIGNMENT/ASSIGNMENT.ipynb; write "
-                    "COURSE_DIR/grades/ASSIGNMENT.csv, HTML feedback under "
-                    "COURSE_DIR/feedback/ and the scores in COURSE_DIR/gradebook.db.")
+        "COURSE_DIR/grades/ASSIGNMENT.csv, HTML feedback under "
+        "COURSE_DIR/feedback/ and the scores in COURSE_DIR/gradebook.db.",
+    )
     grade.add_argument("course_dir", type=Path)
     grade.add_argument("assignment")
-    grade.add_argument("--student", action="append", metavar="ID",
-                       help="grade only this student (repeatable); default: every submission")
-    grade.add_argument("--jobs", type=int, default=1, metavar="N",
-                       help="submissions graded at the same time (default 1)")
-    grade.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                       help="wall-clock limit per submission (default 60)")
-    grade.add_argument("--memory", type=int, default=2048, metavar="MB",
-                       help="memory a submission may allocate (default 2048)")
-    grade.add_argument("--force", action="store_true",
-                       help="regrade every submission, even those whose saved result's inputs "
-                            "(submission, checks, reference, grader, seed) are unchanged")
-    grade.add_argument("--seed", type=int,
-                       help="seed of the random cases, recorded in grades/ASSIGNMENT/seed for "
-                            "every later run (default: the recorded one, or a fresh one the "
-                            "first time)")
+    grade.add_argument(
+        "--student",
+        action="append",
+        metavar="ID",
+        help="grade only this student (repeatable); default: every submission",
+    )
+    grade.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="submissions graded at the same time (default 1)",
+    )
+    grade.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="wall-clock limit per submission (default 60)",
+    )
+    grade.add_argument(
+        "--memory",
+        type=int,
+        default=2048,
+        metavar="MB",
+        help="memory a submission may allocate (default 2048)",
+    )
+    grade.add_argument(
+        "--force",
+        action="store_true",
+        help="regrade every submission, even those whose saved result's inputs "
+        "(submission, checks, reference, grader, seed) are unchanged",
+    )
+    grade.add_argument(
+        "--seed",
+        type=int,
+        help="seed of the random cases, recorded in grades/ASSIGNMENT/seed for "
+        "every later run (default: the recorded one, or a fresh one the "
+        "first time)",
+    )
     bundle = commands.add_parser(
-        "gradescope", help="build a Gradescope autograder bundle for one assignment")
+        "gradescope", help="build a Gradescope autograder bundle for one assignment"
+    )
     bundle.add_argument("assignment")
     bundle.add_argument("-o", "--output", type=Path, default=Path("autograder.zip"))
-    bundle.add_argument("--root", type=Path, default=Path("."),
-                        help="the course repository (default: the current directory)")
+    bundle.add_argument(
+        "--root",
+        type=Path,
+        default=Path("."),
+        help="the course repository (default: the current directory)",
+    )
     run = commands.add_parser(
-        "gradescope-run", help="grade one submission inside a Gradescope bundle "
-                               "(what the bundle's run_autograder calls)")
+        "gradescope-run",
+        help="grade one submission inside a Gradescope bundle "
+        "(what the bundle's run_autograder calls)",
+    )
     run.add_argument("--source", type=Path, required=True)
     run.add_argument("--submission", type=Path, required=True)
     run.add_argument("--results", type=Path, required=True)
@@ -74,8 +109,11 @@ class Progress:
     def __call__(self, result: StudentResult, done: int, total: int) -> None:
         max_points = sum(i.max_points for i in result.items)
         if not self.tty:
-            print(f"[{done}/{total}] {result.student}: {result.score:g}/{max_points:g}",
-                  file=self.stream, flush=True)
+            print(
+                f"[{done}/{total}] {result.student}: {result.score:g}/{max_points:g}",
+                file=self.stream,
+                flush=True,
+            )
             return
         elapsed = time.monotonic() - self.start
         eta = elapsed / done * (total - done)
@@ -83,8 +121,12 @@ class Progress:
         filled = int(width * done / max(total, 1))
         bar = "#" * filled + "." * (width - filled)
         end = "\n" if done == total else ""
-        print(f"\r[{bar}] {done}/{total}  ETA {eta:4.0f} s  {result.student[:20]:20}",
-              end=end, file=self.stream, flush=True)
+        print(
+            f"\r[{bar}] {done}/{total}  ETA {eta:4.0f} s  {result.student[:20]:20}",
+            end=end,
+            file=self.stream,
+            flush=True,
+        )
 
 
 def seconds_since_start() -> float:
@@ -105,8 +147,10 @@ def class_summary(results: list[StudentResult]) -> str:
     max_points = max(sum(i.max_points for i in r.items) for r in results)
     mean = sum(r.score for r in results) / len(results)
     statuses = collections.Counter(i.status for r in results for i in r.items)
-    return (f"class: {len(results)} submission(s), mean score {mean:.2f} / {max_points:g}; "
-            "items: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
+    return (
+        f"class: {len(results)} submission(s), mean score {mean:.2f} / {max_points:g}; "
+        "items: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
+    )
 
 
 def grade(args: argparse.Namespace) -> int:
@@ -120,13 +164,13 @@ def grade(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as absent:  # a student's install: the package without extras
         raise SystemExit(
             f"python -m autograder grade needs nbgrader, and {absent.name} is not installed: "
-            "pip install 'activation-functions-course[instructor]'") from absent
+            "pip install 'activation-functions-course[instructor]'"
+        ) from absent
 
     limits = sandbox.Limits(timeout=args.timeout, memory_mb=args.memory)
     # a broken config fails now, before anything is written, not after the batch
     late = records.late_plugin(args.course_dir.resolve())
-    batch = Batch(args.course_dir, args.assignment, limits=limits, jobs=args.jobs,
-                  seed=args.seed)
+    batch = Batch(args.course_dir, args.assignment, limits=limits, jobs=args.jobs, seed=args.seed)
     summary = batch.run(args.student, force=args.force, on_result=Progress(sys.stderr))
     results = batch.all_results()
     wanted = set(args.student) if args.student else None
@@ -135,33 +179,47 @@ def grade(args: argparse.Namespace) -> int:
     folders = {r.student: course / "submitted" / r.student / args.assignment for r in results}
     timestamps = {student: exchange.submitted_at(f) for student, f in folders.items()}
     for result in summary.graded:
-        page = (course / "feedback" / result.student / args.assignment /
-                f"{args.assignment}.html")
+        page = course / "feedback" / result.student / args.assignment / f"{args.assignment}.html"
         items = [p.item for p in batch.assignment.plans]
         # scores set by hand in formgrader stay (nbgrader keeps them apart from auto_score)
         adjusted = records.adjustments(course / "gradebook.db", args.assignment, result.student)
         records.write_feedback(page, result, items, timestamps[result.student], adjusted)
         exchange.copy_beside_feedback(folders[result.student], page.parent)
-        answers = submission.load(folders[result.student], args.assignment,
-                                  batch.assignment.pristine).answers
+        answers = submission.load(
+            folders[result.student], args.assignment, batch.assignment.pristine
+        ).answers
         autograded.write(course, result, answers, items)  # what formgrader shows
     url = f"sqlite:///{course / 'gradebook.db'}"
-    records.ensure_assignment(url, args.assignment,
-                              course / "solutions" / args.assignment / f"{args.assignment}.ipynb")
-    records.sync_gradebook(url, [r for r in results if wanted is None or r.student in wanted],
-                           timestamps, late)
-    ownership.hand_over(course, [course / "grades", course / "feedback", course / "autograded"],
-                        course / "gradebook.db")
-    print(f"graded {len(summary.graded)} submission(s) of {args.assignment}"
-          + (f", reused {len(summary.skipped)} saved result(s) whose inputs are unchanged "
-             "(--force regrades them)" if summary.skipped else "")
-          + f", in {seconds_since_start():.1f} s (seed {batch.seed})")
+    records.ensure_assignment(
+        url, args.assignment, course / "solutions" / args.assignment / f"{args.assignment}.ipynb"
+    )
+    records.sync_gradebook(
+        url, [r for r in results if wanted is None or r.student in wanted], timestamps, late
+    )
+    ownership.hand_over(
+        course,
+        [course / "grades", course / "feedback", course / "autograded"],
+        course / "gradebook.db",
+    )
+    print(
+        f"graded {len(summary.graded)} submission(s) of {args.assignment}"
+        + (
+            f", reused {len(summary.skipped)} saved result(s) whose inputs are unchanged "
+            "(--force regrades them)"
+            if summary.skipped
+            else ""
+        )
+        + f", in {seconds_since_start():.1f} s (seed {batch.seed})"
+    )
     print(class_summary([r for r in results if wanted is None or r.student in wanted]))
     print(f"grades: {course / 'grades' / (args.assignment + '.csv')}")
     enforced = [k for k, v in sandbox.confinement().items() if v]
     missing = [k for k, v in sandbox.confinement().items() if not v]
-    print("sandbox: " + ", ".join(enforced)
-          + (f" (not available here: {', '.join(missing)})" if missing else ""))
+    print(
+        "sandbox: "
+        + ", ".join(enforced)
+        + (f" (not available here: {', '.join(missing)})" if missing else "")
+    )
     return 0
 
 

@@ -107,48 +107,80 @@ def compare_arrays(rules: ArrayRules) -> Callable[[Case, Probe, Probe], Failure 
         if "error" in got:
             return Failure(case.label, f"raised {got['error']}", call, hint=rules.hint)
         if "value" not in got:
-            return Failure(case.label,
-                           f"returned a value of type {got['kind']}, not a NumPy array", call,
-                           expected=f"a NumPy array like {describe(expected['value'])}",
-                           hint="Return an np.ndarray (for example np.asarray(result)); "
-                                "not a list, a scalar, a tensor or an array subclass.")
+            return Failure(
+                case.label,
+                f"returned a value of type {got['kind']}, not a NumPy array",
+                call,
+                expected=f"a NumPy array like {describe(expected['value'])}",
+                hint="Return an np.ndarray (for example np.asarray(result)); "
+                "not a list, a scalar, a tensor or an array subclass.",
+            )
         if got["mutated"]:
-            return Failure(case.label, "changed its input array in place", call,
-                           hint="Work on a new array: avoid out=x, x[...] = and x *= ...")
+            return Failure(
+                case.label,
+                "changed its input array in place",
+                call,
+                hint="Work on a new array: avoid out=x, x[...] = and x *= ...",
+            )
         if rules.new_array and got["same_object"]:
-            return Failure(case.label, "returned the input array itself, not a new array", call,
-                           hint="Return a new array (np.maximum(x, 0) makes one).")
+            return Failure(
+                case.label,
+                "returned the input array itself, not a new array",
+                call,
+                hint="Return a new array (np.maximum(x, 0) makes one).",
+            )
         if got["dtype"] != expected["dtype"]:
-            return Failure(case.label, f"returned dtype {got['dtype']} for a {x.dtype} input",
-                           call, expected=f"dtype {expected['dtype']}",
-                           returned=f"dtype {got['dtype']}",
-                           hint="Keep the input's dtype: avoid mixing in float64 constants or "
-                                "arrays (np.zeros(n) is float64), or cast with .astype(x.dtype).")
+            return Failure(
+                case.label,
+                f"returned dtype {got['dtype']} for a {x.dtype} input",
+                call,
+                expected=f"dtype {expected['dtype']}",
+                returned=f"dtype {got['dtype']}",
+                hint="Keep the input's dtype: avoid mixing in float64 constants or "
+                "arrays (np.zeros(n) is float64), or cast with .astype(x.dtype).",
+            )
         if got["shape"] != expected["shape"]:
-            return Failure(case.label, "returned the wrong shape", call,
-                           expected=f"shape {tuple(expected['shape'])}",
-                           returned=f"shape {tuple(got['shape'])}",
-                           hint="An elementwise function returns an array of the input's shape.")
+            return Failure(
+                case.label,
+                "returned the wrong shape",
+                call,
+                expected=f"shape {tuple(expected['shape'])}",
+                returned=f"shape {tuple(got['shape'])}",
+                hint="An elementwise function returns an array of the input's shape.",
+            )
         index = first_mismatch(x, got["value"], expected["value"])
         if index is not None:
             xi = x.ravel()[index]
             gi, ei = got["value"].ravel()[index], expected["value"].ravel()[index]
-            hint = next((h for test, h in rules.hints if test(float(xi), float(ei), float(gi))),
-                        rules.hint)
+            hint = next(
+                (h for test, h in rules.hints if test(float(xi), float(ei), float(gi))), rules.hint
+            )
             where = f"x = {describe(xi)}, entry {index} of an input array of shape {x.shape}"
-            return Failure(case.label, f"wrong value of {rules.name}(x)", where,
-                           expected=describe(ei), returned=describe(gi), hint=hint)
+            return Failure(
+                case.label,
+                f"wrong value of {rules.name}(x)",
+                where,
+                expected=describe(ei),
+                returned=describe(gi),
+                hint=hint,
+            )
         if x.dtype.name in rules.no_overflow:
             overflow = [w for w in got["warnings"] if "overflow" in w.lower()]
             if overflow:
                 indices = got.get("overflow_inputs") or []
                 if indices:
                     simplest = min(indices, key=lambda i: abs(float(x.ravel()[i])))
-                    call = f"x = {describe(x.ravel()[simplest])} (and {len(indices) - 1} more " \
-                           "entries of the input)"
-                return Failure(case.label, f"the computation overflowed ({overflow[0]})", call,
-                               hint="Rewrite the formula so that exp() only sees arguments <= 0, "
-                                    "e.g. with np.exp(-np.abs(x)).")
+                    call = (
+                        f"x = {describe(x.ravel()[simplest])} (and {len(indices) - 1} more "
+                        "entries of the input)"
+                    )
+                return Failure(
+                    case.label,
+                    f"the computation overflowed ({overflow[0]})",
+                    call,
+                    hint="Rewrite the formula so that exp() only sees arguments <= 0, "
+                    "e.g. with np.exp(-np.abs(x)).",
+                )
         return None
 
     return compare
@@ -185,7 +217,9 @@ def array_item(
 
 
 def random_arrays(
-    rng: np.random.Generator, dtypes: Sequence[type], scale: float = 3.0,
+    rng: np.random.Generator,
+    dtypes: Sequence[type],
+    scale: float = 3.0,
     shapes: Sequence[tuple[int, ...]] = ((6,), (3, 4), (2, 3, 4)),
 ) -> list[Case]:
     """Fresh random normal arrays of several shapes and dtypes, smallest first."""

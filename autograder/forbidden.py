@@ -57,6 +57,7 @@ def watch(forbidden: Iterable[str]) -> Iterator[list[str]]:
 
     def recorder(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         if isinstance(original, type):
+
             class Recorded(original):  # type: ignore[misc, valid-type]
                 def __init__(self, *args: object, **kwargs: object) -> None:
                     calls.append(name)

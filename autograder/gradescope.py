@@ -96,9 +96,13 @@ def requirements(root: Path) -> str:
 
 def build(assignment: str, output: Path, root: Path) -> Path:
     """Write the bundle for ``assignment`` to ``output`` and return its path."""
-    notebooks = {f"source/{folder}/{assignment}/{assignment}.ipynb":
-                 root / folder / assignment / f"{assignment}.ipynb"
-                 for folder in ("solutions", "exercises")}
+    notebooks = {
+        f"source/{folder}/{assignment}/{assignment}.ipynb": root
+        / folder
+        / assignment
+        / f"{assignment}.ipynb"
+        for folder in ("solutions", "exercises")
+    }
     for path in notebooks.values():
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist")
@@ -112,8 +116,9 @@ def build(assignment: str, output: Path, root: Path) -> Path:
         bundle.writestr("source/requirements.txt", requirements(root))
         # the course's recorded seed: Gradescope's students meet the cases the course's do
         seed = course_seed(root, assignment)
-        bundle.writestr("source/assignment.json",
-                        json.dumps({"assignment": assignment, "seed": seed}))
+        bundle.writestr(
+            "source/assignment.json", json.dumps({"assignment": assignment, "seed": seed})
+        )
         for path in sorted(PACKAGE.rglob("*.py")):
             bundle.write(path, f"source/autograder/{path.relative_to(PACKAGE)}")
         for name, path in notebooks.items():
@@ -131,24 +136,25 @@ def find_submission(folder: Path, assignment: str) -> Path | None:
     return notebooks[0] if len(notebooks) == 1 else None
 
 
-def results_json(result: StudentResult, titles: dict[str, str],
-                 seconds: float) -> dict[str, Any]:
+def results_json(result: StudentResult, titles: dict[str, str], seconds: float) -> dict[str, Any]:
     tests = []
     for item in result.items:
-        tests.append({
-            "name": f"{titles[item.grade_id]} [{item.grade_id}]",
-            "score": item.points,
-            "max_score": item.max_points,
-            "status": "passed" if item.status == "passed" else "failed",
-            "output": item.feedback if item.status != "passed" else "",
-            # a failure found by a hidden case is shown once grades are published
-            "visibility": "after_published" if item.hidden else "visible",
-        })
+        tests.append(
+            {
+                "name": f"{titles[item.grade_id]} [{item.grade_id}]",
+                "score": item.points,
+                "max_score": item.max_points,
+                "status": "passed" if item.status == "passed" else "failed",
+                "output": item.feedback if item.status != "passed" else "",
+                # a failure found by a hidden case is shown once grades are published
+                "visibility": "after_published" if item.hidden else "visible",
+            }
+        )
     return {
         "score": result.score,
         "execution_time": round(seconds, 3),
-        "output": "\n".join(result.notes) or f"{result.score:g} of "
-                  f"{sum(i.max_points for i in result.items):g} points",
+        "output": "\n".join(result.notes)
+        or f"{result.score:g} of {sum(i.max_points for i in result.items):g} points",
         "tests": tests,
     }
 

@@ -128,12 +128,15 @@ class Assignment:
     @classmethod
     def prepare(cls, course: Path, name: str, seed: int) -> Assignment:
         if name not in ASSIGNMENTS:
-            raise SetupError(f"unknown assignment {name!r}; the assignments are: "
-                             f"{', '.join(ASSIGNMENTS)}")
+            raise SetupError(
+                f"unknown assignment {name!r}; the assignments are: {', '.join(ASSIGNMENTS)}"
+            )
         release = course / "exercises" / name / f"{name}.ipynb"
         source = course / "solutions" / name / f"{name}.ipynb"
-        for path, hint in ((release, f"run `nbgrader generate_assignment {name}`"),
-                           (source, "the reference solutions must be in solutions/")):
+        for path, hint in (
+            (release, f"run `nbgrader generate_assignment {name}`"),
+            (source, "the reference solutions must be in solutions/"),
+        ):
             if not path.is_file():
                 raise SetupError(f"{path} does not exist: {hint}")
         sources = hashlib.sha256(release.read_bytes() + b"\0" + source.read_bytes()).hexdigest()
@@ -143,8 +146,10 @@ class Assignment:
         tests = [t.grade_id for t in cells.tests(released)]
         items = ASSIGNMENTS[name]
         if tests != [i.grade_id for i in items]:
-            raise SetupError(f"the test cells of {release} do not match the checks of {name}; "
-                             "regenerate the release")
+            raise SetupError(
+                f"the test cells of {release} do not match the checks of {name}; "
+                "regenerate the release"
+            )
         for module in PRELOAD:  # imported now: the sandbox cannot read site-packages
             try:
                 __import__(module)
@@ -159,16 +164,19 @@ class Assignment:
             visible = len(item.cases(np.random.default_rng(0), False))
             functions = [reference[t] for t in item.targets]
             expected = [safe_probe(item, case, functions) for case in cases]
-            answer_ids = tuple(g for g, names in pristine.defines.items()
-                               if names & set(item.targets))
+            answer_ids = tuple(
+                g for g, names in pristine.defines.items() if names & set(item.targets)
+            )
             plans.append(Plan(item, cases, visible, expected, answer_ids))
         return cls(name, pristine, plans, seed, sources)
 
 
 # the sandboxed half ------------------------------------------------------------------------
 
-def child_job(program: Sequence[tuple[str, str]], plans: Sequence[Plan],
-              first: int = 0) -> Callable[[], None]:
+
+def child_job(
+    program: Sequence[tuple[str, str]], plans: Sequence[Plan], first: int = 0
+) -> Callable[[], None]:
     """What the child runs: the cells, then the probes of each item from ``first`` on, writing
     each item's result as soon as it has it (so a crash later loses nothing before)."""
 
@@ -179,15 +187,22 @@ def child_job(program: Sequence[tuple[str, str]], plans: Sequence[Plan],
             try:
                 doc, arrays = wire.encode(value)
             except wire.WireError as exc:
-                doc, arrays = wire.encode({"crash": f"returned data the grader cannot read: "
-                                                    f"{exc}"})
+                doc, arrays = wire.encode({"crash": f"returned data the grader cannot read: {exc}"})
             for suffix, data in ((".npz", arrays), (".json", doc.encode())):
-                fd = os.open(f"{name}{suffix}.tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                             0o600, dir_fd=directory)
+                fd = os.open(
+                    f"{name}{suffix}.tmp",
+                    os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                    0o600,
+                    dir_fd=directory,
+                )
                 os.write(fd, data)
                 os.close(fd)
-                os.rename(f"{name}{suffix}.tmp", f"{name}{suffix}", src_dir_fd=directory,
-                          dst_dir_fd=directory)
+                os.rename(
+                    f"{name}{suffix}.tmp",
+                    f"{name}{suffix}",
+                    src_dir_fd=directory,
+                    dst_dir_fd=directory,
+                )
 
         namespace: dict[str, Any] = {"__name__": "__main__"}
         errors = {}
@@ -217,6 +232,7 @@ def child_job(program: Sequence[tuple[str, str]], plans: Sequence[Plan],
 
 # the trusted half --------------------------------------------------------------------------
 
+
 def read_result(scratch: Path, name: str) -> Any | None:
     doc = sandbox.read_file(scratch / f"{name}.json", RESULT_LIMIT)
     arrays = sandbox.read_file(scratch / f"{name}.npz", RESULT_LIMIT)
@@ -228,57 +244,88 @@ def read_result(scratch: Path, name: str) -> Any | None:
         return {"crash": str(exc)}
 
 
-def judge_item(plan: Plan, raw: Any, cell_errors: dict[str, str], stopped: str | None,
-               sub: submission.Submission, violations: dict[str, list[str]]) -> ItemResult:
+def judge_item(
+    plan: Plan,
+    raw: Any,
+    cell_errors: dict[str, str],
+    stopped: str | None,
+    sub: submission.Submission,
+    violations: dict[str, list[str]],
+) -> ItemResult:
     """The score of one item from what the child reported (``raw``, None if nothing)."""
     item = plan.item
 
     def result(status: str, message: str, feedback: str | None = None) -> ItemResult:
         points = float(item.points) if status == "passed" else 0.0
-        return ItemResult(item.grade_id, points, float(item.points), status, message,
-                          message if feedback is None else feedback, feedback is not None)
+        return ItemResult(
+            item.grade_id,
+            points,
+            float(item.points),
+            status,
+            message,
+            message if feedback is None else feedback,
+            feedback is not None,
+        )
 
     missing = [g for g in plan.answer_ids if g in sub.missing]
     if missing:
-        return result("missing", f"the answer cell {', '.join(missing)} is not in the "
-                                 "submitted notebook")
+        return result(
+            "missing", f"the answer cell {', '.join(missing)} is not in the submitted notebook"
+        )
     used = [v for found in violations.values() for v in found]
     if used:  # such code could change how every other answer is checked: nothing counts
         where = ", ".join(g for g, found in violations.items() if found)
-        return result("forbidden", f"answer cell {where} "
-                      f"{policy.explain(list(dict.fromkeys(used)))}; see the rules at the top "
-                      "of the notebook")
+        return result(
+            "forbidden",
+            f"answer cell {where} "
+            f"{policy.explain(list(dict.fromkeys(used)))}; see the rules at the top "
+            "of the notebook",
+        )
     if raw is None:
         why = stopped or "it returned no result"
         timeout = "time limit" in why or "CPU time" in why
-        return result("timeout" if timeout else "error", f"not graded: the grading process "
-                      f"stopped ({why})")
+        return result(
+            "timeout" if timeout else "error", f"not graded: the grading process stopped ({why})"
+        )
     if not isinstance(raw, dict):
         return result("error", "the grading process returned no readable result")
     if "undefined" in raw:
         names = ", ".join(str(n) for n in raw["undefined"])
-        why = "; ".join(f"answer cell {g} raised {e}" for g, e in cell_errors.items()
-                        if g in plan.answer_ids) or "the answer cell does not define it"
+        why = (
+            "; ".join(
+                f"answer cell {g} raised {e}"
+                for g, e in cell_errors.items()
+                if g in plan.answer_ids
+            )
+            or "the answer cell does not define it"
+        )
         return result("error", f"{names} is not defined: {why}")
     if "crash" in raw:
         return result("error", f"the check stopped: {raw['crash']}")
     try:
         probes = ItemProbe(list(raw["probes"]), tuple(str(c) for c in raw["forbidden"]))
-        if len(probes.probes) != len(plan.cases) or not all(isinstance(p, dict)
-                                                              for p in probes.probes):
+        if len(probes.probes) != len(plan.cases) or not all(
+            isinstance(p, dict) for p in probes.probes
+        ):
             raise ValueError("wrong number of probes")
         outcome, index = judge(item, plan.cases, probes, plan.expected)
     except Exception as exc:  # noqa: BLE001 - malformed data from the child
         return result("error", f"the grading process returned malformed data ({exc})")
     if outcome.forbidden_calls:
-        return result("forbidden", f"uses {', '.join(outcome.forbidden_calls)}, which this "
-                                   "exercise asks you to implement yourself")
+        return result(
+            "forbidden",
+            f"uses {', '.join(outcome.forbidden_calls)}, which this "
+            "exercise asks you to implement yourself",
+        )
     if outcome.failure is None:
         return result("passed", "")
     message = outcome.failure.render(item.title)
     if index is not None and index >= plan.visible:
-        hidden = Failure("a hidden check", "failed a hidden case (hidden checks do not show "
-                         "their inputs)", hint=outcome.failure.hint)
+        hidden = Failure(
+            "a hidden check",
+            "failed a hidden case (hidden checks do not show their inputs)",
+            hint=outcome.failure.hint,
+        )
         return result("failed", message, hidden.render(item.title))
     return result("failed", message)
 
@@ -340,8 +387,15 @@ class BatchSummary:
 class Batch:
     """One grading run of one assignment over a course directory."""
 
-    def __init__(self, course: Path, assignment: str, *, limits: sandbox.Limits | None = None,
-                 jobs: int = 1, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        course: Path,
+        assignment: str,
+        *,
+        limits: sandbox.Limits | None = None,
+        jobs: int = 1,
+        seed: int | None = None,
+    ) -> None:
         self.course = course.resolve()
         if not self.course.is_dir():
             raise SetupError(f"{course} is not a directory")
@@ -375,8 +429,12 @@ class Batch:
         except (OSError, ValueError, TypeError, KeyError):
             return None
 
-    def run(self, requested: Sequence[str] | None = None, force: bool = False,
-            on_result: Callable[[StudentResult, int, int], None] | None = None) -> BatchSummary:
+    def run(
+        self,
+        requested: Sequence[str] | None = None,
+        force: bool = False,
+        on_result: Callable[[StudentResult, int, int], None] | None = None,
+    ) -> BatchSummary:
         start = time.monotonic()
         summary = BatchSummary()
         students = self.students(requested)
@@ -437,20 +495,32 @@ class Batch:
         summary.seconds = time.monotonic() - start
         return summary
 
-    def launch(self, student: str, sub: submission.Submission, slot: int,
-               scratch_root: Path) -> Running:
+    def launch(
+        self, student: str, sub: submission.Submission, slot: int, scratch_root: Path
+    ) -> Running:
         program = submission.program(self.assignment.pristine, sub.answers)
         violations = {g: policy.violations(s) for g, s in sub.answers.items()}
         child = self.spawn(program, 0, slot, student, scratch_root)
         return Running(student, sub, program, violations, slot, child)
 
-    def spawn(self, program: list[tuple[str, str]], first: int, slot: int, student: str,
-              scratch_root: Path) -> sandbox.Child:
+    def spawn(
+        self,
+        program: list[tuple[str, str]],
+        first: int,
+        slot: int,
+        student: str,
+        scratch_root: Path,
+    ) -> sandbox.Child:
         scratch = scratch_root / f"{slot}-{first}-{student}"
-        preload = [m for _, source in program for m in policy.imported_modules(source)
-                   if policy.module_allowed(m)]
-        return sandbox.start(child_job(program, self.assignment.plans, first), scratch, slot,
-                             self.limits, preload)
+        preload = [
+            m
+            for _, source in program
+            for m in policy.imported_modules(source)
+            if policy.module_allowed(m)
+        ]
+        return sandbox.start(
+            child_job(program, self.assignment.plans, first), scratch, slot, self.limits, preload
+        )
 
     def absorb(self, job: Running, exit_info: sandbox.Exit, scratch_root: Path) -> bool:
         """Take what the ended child reported; relaunch it for the items after the one that
@@ -510,20 +580,47 @@ class Batch:
                 time.sleep(0.002)
 
     def result_of(self, job: Running) -> StudentResult:
-        items = [judge_item(plan, job.raw.get(n), job.cell_errors, job.stopped.get(n),
-                            job.sub, job.violations)
-                 for n, plan in enumerate(self.assignment.plans)]
-        return StudentResult(job.student, self.assignment.name, job.sub.digest, items,
-                             list(job.sub.notes) + job.notes,
-                             round(time.monotonic() - job.started, 3), self.inputs(job.sub),
-                             self.seed, grader_version())
+        items = [
+            judge_item(
+                plan, job.raw.get(n), job.cell_errors, job.stopped.get(n), job.sub, job.violations
+            )
+            for n, plan in enumerate(self.assignment.plans)
+        ]
+        return StudentResult(
+            job.student,
+            self.assignment.name,
+            job.sub.digest,
+            items,
+            list(job.sub.notes) + job.notes,
+            round(time.monotonic() - job.started, 3),
+            self.inputs(job.sub),
+            self.seed,
+            grader_version(),
+        )
 
     def unreadable(self, student: str, sub: submission.Submission) -> StudentResult:
-        items = [ItemResult(p.item.grade_id, 0.0, float(p.item.points), sub.status,
-                            sub.problem or "", sub.problem or "")
-                 for p in self.assignment.plans]
-        return StudentResult(student, self.assignment.name, sub.digest, items, list(sub.notes),
-                             0.0, self.inputs(sub), self.seed, grader_version())
+        items = [
+            ItemResult(
+                p.item.grade_id,
+                0.0,
+                float(p.item.points),
+                sub.status,
+                sub.problem or "",
+                sub.problem or "",
+            )
+            for p in self.assignment.plans
+        ]
+        return StudentResult(
+            student,
+            self.assignment.name,
+            sub.digest,
+            items,
+            list(sub.notes),
+            0.0,
+            self.inputs(sub),
+            self.seed,
+            grader_version(),
+        )
 
     def record(self, result: StudentResult) -> StudentResult:
         write_atomically(self.result_path(result.student), result.to_json())

@@ -28,9 +28,11 @@ from autograder.report import Failure
 
 Probe = dict[str, Any]
 NOT_IMPLEMENTED = Failure(
-    "the function is implemented", "not implemented yet: the answer cell still raises "
-    "NotImplementedError", hint="Replace '# YOUR CODE HERE' and 'raise NotImplementedError()' "
-    "with your code, run the answer cell, then this check again.")
+    "the function is implemented",
+    "not implemented yet: the answer cell still raises NotImplementedError",
+    hint="Replace '# YOUR CODE HERE' and 'raise NotImplementedError()' "
+    "with your code, run the answer cell, then this check again.",
+)
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,9 @@ def probe_item(item: Item, functions: Sequence[Any], cases: Sequence[Case]) -> I
     return ItemProbe(probes, tuple(dict.fromkeys(seen)))
 
 
-def judge(item: Item, cases: Sequence[Case], got: ItemProbe,
-          expected: Sequence[Probe]) -> tuple[Outcome, int | None]:
+def judge(
+    item: Item, cases: Sequence[Case], got: ItemProbe, expected: Sequence[Probe]
+) -> tuple[Outcome, int | None]:
     """Compare probes with the reference's (the trusted half): the outcome and the index of
     the first failing case (``None`` when every case passed or a forbidden call was seen)."""
     if got.forbidden_calls:
@@ -145,9 +148,7 @@ def run_item(
     """
     reference = item.oracle if reference is None else reference
     rng = rng if rng is not None else np.random.default_rng()
-    static = tuple(
-        name for fn in functions for name in static_references(fn, item.forbidden)
-    )
+    static = tuple(name for fn in functions for name in static_references(fn, item.forbidden))
     cases = item.cases(rng, hidden)
     for n, case in enumerate(cases, start=1):
         expected = safe_probe(item, case, reference)

@@ -24,14 +24,18 @@ def check(grade_id: str, *functions: object, hidden: bool = False) -> None:
     """
     item = find(grade_id)
     if len(functions) != len(item.targets):
-        raise TypeError(f"check({grade_id!r}, ...) takes {len(item.targets)} argument(s): "
-                        f"{', '.join(item.targets)}")
+        raise TypeError(
+            f"check({grade_id!r}, ...) takes {len(item.targets)} argument(s): "
+            f"{', '.join(item.targets)}"
+        )
     used = [v for source in answer_sources(functions) for v in policy.violations(source)]
     if used:
         failure = Failure(
-            "what answers may use", policy.explain(list(dict.fromkeys(used))),
+            "what answers may use",
+            policy.explain(list(dict.fromkeys(used))),
             hint="Remove it from your answer cell (print() needs no import), run the cell "
-                 "again, then this check.")
+            "again, then this check.",
+        )
     else:
         outcome = run_item(item, functions, hidden=hidden)
         if outcome.forbidden_calls:
@@ -40,10 +44,13 @@ def check(grade_id: str, *functions: object, hidden: bool = False) -> None:
                 "no call to the library version",
                 f"uses {calls}, which this exercise asks you to implement yourself",
                 hint="Write it with NumPy or basic tensor operations; this item scores 0 while "
-                     "the forbidden call is there.")
+                "the forbidden call is there.",
+            )
         elif outcome.failure is None:
-            print(f"PASSED {item.title} ({outcome.cases_run} cases, {item.points} point"
-                  f"{'s' if item.points != 1 else ''})")
+            print(
+                f"PASSED {item.title} ({outcome.cases_run} cases, {item.points} point"
+                f"{'s' if item.points != 1 else ''})"
+            )
             return
         else:
             failure = outcome.failure
@@ -84,8 +91,7 @@ def _typed(transformed: str) -> str | None:
     if shell is None or not transformed:
         return None
     history = shell.history_manager
-    pairs = zip(reversed(history.input_hist_parsed), reversed(history.input_hist_raw),
-                strict=False)
+    pairs = zip(reversed(history.input_hist_parsed), reversed(history.input_hist_raw), strict=False)
     for parsed, raw in pairs:
         if parsed.rstrip("\n") == transformed.rstrip("\n"):
             return str(raw)

@@ -42,11 +42,18 @@ from autograder.grading import SetupError, StudentResult, write_atomically
 from autograder.items import Item
 
 # nbgrader's Gradebook runs the `alembic` command that is installed next to this interpreter
-os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable),
-                                      os.environ.get("PATH", "")])
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
-CSV_FIELDS = ("student_id", "assignment", "grade_id", "points", "max_points", "status",
-              "message", "grader")
+CSV_FIELDS = (
+    "student_id",
+    "assignment",
+    "grade_id",
+    "points",
+    "max_points",
+    "status",
+    "message",
+    "grader",
+)
 
 
 def write_csv(path: Path, results: Sequence[StudentResult]) -> None:
@@ -57,9 +64,18 @@ def write_csv(path: Path, results: Sequence[StudentResult]) -> None:
     writer.writerow(CSV_FIELDS)
     for result in sorted(results, key=lambda r: r.student):
         for item in result.items:
-            writer.writerow([result.student, result.assignment, item.grade_id,
-                             f"{item.points:g}", f"{item.max_points:g}", item.status,
-                             item.message, result.grader])
+            writer.writerow(
+                [
+                    result.student,
+                    result.assignment,
+                    item.grade_id,
+                    f"{item.points:g}",
+                    f"{item.max_points:g}",
+                    item.status,
+                    item.message,
+                    result.grader,
+                ]
+            )
     write_atomically(path, buffer.getvalue())
 
 
@@ -94,13 +110,21 @@ def adjustments(gradebook: Path, assignment: str, student: str) -> dict[str, Adj
     if not gradebook.is_file():
         return {}
     with Session(_reader(str(gradebook.resolve()))) as session:
-        rows = (session.query(BaseCell.name, Grade.manual_score, Grade.extra_credit)
-                .join(Grade.cell).join(Grade.notebook).join(SubmittedNotebook.notebook)
-                .join(SubmittedNotebook.assignment).join(SubmittedAssignment.assignment)
-                .filter(SubmittedAssignment.student_id == student,
-                        Assignment.name == assignment, Notebook.name == assignment)
-                .filter((Grade.manual_score.isnot(None)) | (Grade.extra_credit.isnot(None)))
-                .all())
+        rows = (
+            session.query(BaseCell.name, Grade.manual_score, Grade.extra_credit)
+            .join(Grade.cell)
+            .join(Grade.notebook)
+            .join(SubmittedNotebook.notebook)
+            .join(SubmittedNotebook.assignment)
+            .join(SubmittedAssignment.assignment)
+            .filter(
+                SubmittedAssignment.student_id == student,
+                Assignment.name == assignment,
+                Notebook.name == assignment,
+            )
+            .filter((Grade.manual_score.isnot(None)) | (Grade.extra_credit.isnot(None)))
+            .all()
+        )
     return {name: Adjustment(manual, extra) for name, manual, extra in rows}
 
 
@@ -111,9 +135,13 @@ def _reader(gradebook: str) -> Engine:
     return create_engine(f"sqlite:///{gradebook}")
 
 
-def write_feedback(path: Path, result: StudentResult, items: Sequence[Item],
-                   submitted: datetime.datetime | None = None,
-                   adjusted: Mapping[str, Adjustment] | None = None) -> None:
+def write_feedback(
+    path: Path,
+    result: StudentResult,
+    items: Sequence[Item],
+    submitted: datetime.datetime | None = None,
+    adjusted: Mapping[str, Adjustment] | None = None,
+) -> None:
     """A self-contained HTML page for the student: each check, its points and its report,
     when the notebook was submitted (UTC) if that is known, and the version of the grader and
     the seed of the hidden cases that gave the points. ``adjusted`` (grade_id ->
@@ -133,7 +161,8 @@ def write_feedback(path: Path, result: StudentResult, items: Sequence[Item],
         rows.append(
             f"<tr class='{item.status}'><td>{html.escape(titles.get(item.grade_id, ''))}"
             f"<br><code>{html.escape(item.grade_id)}</code></td><td>{item.status}</td>"
-            f"<td>{points:g} / {item.max_points:g}{note}</td><td><pre>{report}</pre></td></tr>")
+            f"<td>{points:g} / {item.max_points:g}{note}</td><td><pre>{report}</pre></td></tr>"
+        )
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in result.notes)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -148,7 +177,8 @@ pre {{ white-space: pre-wrap; margin: 0; }}
 </style></head><body>
 <h1>{html.escape(result.assignment)}: {score:g} / {total:g} points</h1>
 <p>Student: {html.escape(result.student)}{
-    f"; submitted {submitted:%Y-%m-%d %H:%M:%S} UTC" if submitted else ""}</p>
+        f"; submitted {submitted:%Y-%m-%d %H:%M:%S} UTC" if submitted else ""
+    }</p>
 {f"<ul>{notes}</ul>" if notes else ""}
 <table><thead><tr><th scope="col">check</th><th scope="col">status</th>
 <th scope="col">points</th><th scope="col">report</th></tr></thead>
@@ -156,7 +186,8 @@ pre {{ white-space: pre-wrap; margin: 0; }}
 {chr(10).join(rows)}
 </tbody></table>
 <footer><p>Graded by activation-functions-course {html.escape(result.grader or "unknown")}{
-    f", hidden cases from seed {result.seed}" if result.seed is not None else ""}.</p></footer>
+        f", hidden cases from seed {result.seed}" if result.seed is not None else ""
+    }.</p></footer>
 </body></html>
 """
     write_atomically(path, page)
@@ -172,8 +203,9 @@ def ensure_assignment(gradebook_url: str, assignment: str, source: Path) -> None
         except MissingEntry:
             gb.update_or_create_assignment(assignment)
     nb = cells.read(source)
-    resources = {"nbgrader": {"db_url": gradebook_url, "assignment": assignment,
-                              "notebook": assignment}}
+    resources = {
+        "nbgrader": {"db_url": gradebook_url, "assignment": assignment, "notebook": assignment}
+    }
     nb, resources = ComputeChecksums().preprocess(nb, resources)
     SaveCells().preprocess(nb, resources)
 
@@ -185,18 +217,24 @@ def late_plugin(course: Path) -> BasePlugin:
     SetupError when the file or the plugin cannot be loaded."""
     path = course / "nbgrader_config.py"
     try:
-        config = (PyFileConfigLoader(path.name, path=str(course)).load_config()
-                  if path.is_file() else Config())
+        config = (
+            PyFileConfigLoader(path.name, path=str(course)).load_config()
+            if path.is_file()
+            else Config()
+        )
         assigner = AssignLatePenalties(config=config)
         assigner.init_plugin()
     except Exception as exc:  # noqa: BLE001 - any error in the instructor's config file
-        raise SetupError(f"{path} cannot be loaded for its late-submission settings "
-                         f"({type(exc).__name__}: {exc}); fix it and grade again") from exc
+        raise SetupError(
+            f"{path} cannot be loaded for its late-submission settings "
+            f"({type(exc).__name__}: {exc}); fix it and grade again"
+        ) from exc
     return assigner.plugin_inst
 
 
-def late_penalty(plugin: BasePlugin | None, student: str, score: float,
-                 seconds_late: float) -> float | None:
+def late_penalty(
+    plugin: BasePlugin | None, student: str, score: float, seconds_late: float
+) -> float | None:
     """nbgrader's rule (its AssignLatePenalties): no penalty on time; when late, the plugin's
     penalty kept between 0 and the notebook's score, or None if the plugin gives none."""
     if plugin is None or seconds_late <= 0:
@@ -214,9 +252,12 @@ def grade_score(grade: Grade) -> float:
     return float(base + (grade.extra_credit or 0.0))
 
 
-def sync_gradebook(gradebook_url: str, results: Sequence[StudentResult],
-                   timestamps: Mapping[str, datetime.datetime | None] | None = None,
-                   plugin: BasePlugin | None = None) -> None:
+def sync_gradebook(
+    gradebook_url: str,
+    results: Sequence[StudentResult],
+    timestamps: Mapping[str, datetime.datetime | None] | None = None,
+    plugin: BasePlugin | None = None,
+) -> None:
     """Store every result's item scores as nbgrader autograde would (auto_score per grade cell),
     with the submission's timestamp (``timestamps`` maps a student to it; None: unknown) and
     the late penalty ``plugin`` gives against the assignment's due date and the student's
@@ -240,18 +281,25 @@ def sync_gradebook(gradebook_url: str, results: Sequence[StudentResult],
                     submission = gb.add_submission(result.assignment, result.student)
                 if timestamps is not None:
                     submission.timestamp = timestamps.get(result.student)
-                notebook = gb.find_submission_notebook(result.assignment, result.assignment,
-                                                       result.student)
+                notebook = gb.find_submission_notebook(
+                    result.assignment, result.assignment, result.student
+                )
                 points = {item.grade_id: item.points for item in result.items}
-                grades = (session.query(Grade).options(joinedload(Grade.cell))
-                          .filter(Grade.notebook_id == notebook.id)).all()  # one query
+                grades = (
+                    session.query(Grade)
+                    .options(joinedload(Grade.cell))
+                    .filter(Grade.notebook_id == notebook.id)
+                ).all()  # one query
                 for grade in grades:
                     if grade.name in points:
                         grade.auto_score = points[grade.name]
                         grade.needs_manual_grade = grade.manual_score is not None
                 notebook.late_submission_penalty = late_penalty(
-                    plugin, result.student, sum(grade_score(g) for g in grades),
-                    submission.total_seconds_late)
+                    plugin,
+                    result.student,
+                    sum(grade_score(g) for g in grades),
+                    submission.total_seconds_late,
+                )
         except BaseException:
             session.rollback()
             raise

@@ -60,8 +60,12 @@ class Failure:
 
     def render(self, title: str) -> str:
         lines = [f"FAILED {title}", f"  check:    {self.check}", f"  problem:  {self.problem}"]
-        for label, text in (("input", self.input), ("expected", self.expected),
-                            ("returned", self.returned), ("hint", self.hint)):
+        for label, text in (
+            ("input", self.input),
+            ("expected", self.expected),
+            ("returned", self.returned),
+            ("hint", self.hint),
+        ):
             if text:
                 lines.append(f"  {label + ':':<9} {text}")
         return "\n".join(lines)

@@ -73,8 +73,14 @@ def confinement() -> dict[str, bool]:
     os.close(r)
     os.waitpid(pid, 0)
     root = privileged()
-    return {"resource limits": True, "wall-clock timeout": True, "own process group": True,
-            "chroot into scratch": root, "unprivileged uid": root, "no network": network}
+    return {
+        "resource limits": True,
+        "wall-clock timeout": True,
+        "own process group": True,
+        "chroot into scratch": root,
+        "unprivileged uid": root,
+        "no network": network,
+    }
 
 
 def _current_address_space() -> int:
@@ -85,8 +91,9 @@ def _current_address_space() -> int:
     return 0
 
 
-def _confine(scratch: Path, uid: int, limits: Limits,
-             preload: Sequence[str] = ()) -> None:  # pragma: no cover - child
+def _confine(
+    scratch: Path, uid: int, limits: Limits, preload: Sequence[str] = ()
+) -> None:  # pragma: no cover - child
     """Everything the child does to itself before it runs untrusted code. The modules named
     in ``preload`` are imported after the limits are set and before the chroot, which hides
     the library from the child: the modules the answers import must be loaded by then."""
@@ -101,11 +108,13 @@ def _confine(scratch: Path, uid: int, limits: Limits,
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails instead of killing
     mb = 1024 * 1024
     address_space = _current_address_space() + limits.memory_mb * mb
-    for limit, value in ((resource.RLIMIT_CPU, limits.cpu_seconds),
-                         (resource.RLIMIT_AS, address_space),
-                         (resource.RLIMIT_FSIZE, limits.file_mb * mb),
-                         (resource.RLIMIT_NOFILE, limits.open_files),
-                         (resource.RLIMIT_CORE, 0)):
+    for limit, value in (
+        (resource.RLIMIT_CPU, limits.cpu_seconds),
+        (resource.RLIMIT_AS, address_space),
+        (resource.RLIMIT_FSIZE, limits.file_mb * mb),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+        (resource.RLIMIT_CORE, 0),
+    ):
         resource.setrlimit(limit, (value, value))
     for module in preload:
         try:
@@ -126,8 +135,15 @@ def _confine(scratch: Path, uid: int, limits: Limits,
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after setuid, which clears it
     os.environ.clear()
-    os.environ.update({"PATH": "/nonexistent", "HOME": "/", "LANG": "C.UTF-8",
-                       "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"})
+    os.environ.update(
+        {
+            "PATH": "/nonexistent",
+            "HOME": "/",
+            "LANG": "C.UTF-8",
+            "OMP_NUM_THREADS": "1",
+            "MPLBACKEND": "Agg",
+        }
+    )
 
 
 @dataclass
@@ -154,16 +170,20 @@ class Exit:
     def describe(self, limits: Limits) -> str:
         if self.timed_out:
             return f"it ran longer than the time limit of {limits.timeout:g} s"
-        if self.signal == signal.SIGXCPU or self.signal == signal.SIGKILL and \
-                self.cpu_seconds >= limits.cpu_seconds:
+        if (
+            self.signal == signal.SIGXCPU
+            or self.signal == signal.SIGKILL
+            and self.cpu_seconds >= limits.cpu_seconds
+        ):
             return f"it used more than {limits.cpu_seconds} s of CPU time"
         if self.signal is not None:
             return f"it was killed by signal {signal.Signals(self.signal).name}"
         return f"it exited with code {self.exit_code}"
 
 
-def start(job: Callable[[], None], scratch: Path, slot: int, limits: Limits,
-          preload: Sequence[str] = ()) -> Child:
+def start(
+    job: Callable[[], None], scratch: Path, slot: int, limits: Limits, preload: Sequence[str] = ()
+) -> Child:
     """Fork a confined child that runs ``job`` in ``scratch`` and exits, after importing the
     (trusted, standard or numerical) modules named in ``preload``."""
     uid = FIRST_UID + slot
@@ -242,8 +262,13 @@ def kill_uid(uid: int) -> None:
 
 def exit_of(status: int, rusage: resource.struct_rusage, timed_out: bool) -> Exit:
     code = os.waitstatus_to_exitcode(status)
-    return Exit(timed_out, code if code >= 0 else None, -code if code < 0 else None,
-                rusage.ru_utime + rusage.ru_stime, rusage.ru_maxrss / 1024)
+    return Exit(
+        timed_out,
+        code if code >= 0 else None,
+        -code if code < 0 else None,
+        rusage.ru_utime + rusage.ru_stime,
+        rusage.ru_maxrss / 1024,
+    )
 
 
 def read_file(path: Path, limit: int) -> bytes | None:

@@ -67,8 +67,11 @@ def definitions(source: str) -> set[str]:
         tree = ast.parse(strip_magics(source))
     except (SyntaxError, ValueError):
         return set()
-    return {node.name for node in tree.body
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
 
 
 def strip_magics(source: str) -> str:
@@ -94,8 +97,9 @@ def find_notebook(folder: Path, assignment: str) -> tuple[Path | None, str | Non
         return None, None
     others = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
     if len(others) == 1:
-        return others[0], f"graded {others[0].name}, the only notebook in the folder " \
-                          f"(expected {expected.name})"
+        return others[
+            0
+        ], f"graded {others[0].name}, the only notebook in the folder (expected {expected.name})"
     return None, None
 
 
@@ -103,8 +107,9 @@ def load(folder: Path, assignment: str, pristine: Pristine) -> Submission:
     """Read a student's submission folder and pick out the answer cells."""
     path, renamed = find_notebook(folder, assignment)
     if path is None:
-        return Submission(None, problem=f"no notebook {assignment}.ipynb was submitted",
-                          status="missing")
+        return Submission(
+            None, problem=f"no notebook {assignment}.ipynb was submitted", status="missing"
+        )
     try:
         data = path.read_bytes()[: MAX_BYTES + 1]
     except OSError as exc:
@@ -112,27 +117,45 @@ def load(folder: Path, assignment: str, pristine: Pristine) -> Submission:
     digest = hashlib.sha256(data).hexdigest()
     notes: tuple[str, ...] = (renamed,) if renamed else ()
     if len(data) > MAX_BYTES:
-        return Submission(path, digest=digest, notes=notes,
-                          problem=f"the notebook is larger than {MAX_BYTES // 2**20} MB")
+        return Submission(
+            path,
+            digest=digest,
+            notes=notes,
+            problem=f"the notebook is larger than {MAX_BYTES // 2**20} MB",
+        )
     if not data.strip():
         return Submission(path, digest=digest, notes=notes, problem="the notebook file is empty")
     try:
         nb = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        return Submission(path, digest=digest, notes=notes,
-                          problem=f"the notebook is not UTF-8 text (byte {exc.start})")
+        return Submission(
+            path,
+            digest=digest,
+            notes=notes,
+            problem=f"the notebook is not UTF-8 text (byte {exc.start})",
+        )
     except json.JSONDecodeError as exc:
-        return Submission(path, digest=digest, notes=notes,
-                          problem=f"the notebook is not valid JSON ({exc.msg}, line "
-                                  f"{exc.lineno}); open it in Jupyter to repair it")
+        return Submission(
+            path,
+            digest=digest,
+            notes=notes,
+            problem=f"the notebook is not valid JSON ({exc.msg}, line "
+            f"{exc.lineno}); open it in Jupyter to repair it",
+        )
     cells = nb.get("cells") if isinstance(nb, dict) else None
     if not isinstance(cells, list):
-        return Submission(path, digest=digest, notes=notes,
-                          problem="the file is JSON but not a notebook (no list of cells)")
+        return Submission(
+            path,
+            digest=digest,
+            notes=notes,
+            problem="the file is JSON but not a notebook (no list of cells)",
+        )
     answers, matched_by_names = match_answers(cells, pristine)
     if matched_by_names:
-        notes += (f"found {', '.join(matched_by_names)} by the names defined (the cell's "
-                  "nbgrader metadata was missing)",)
+        notes += (
+            f"found {', '.join(matched_by_names)} by the names defined (the cell's "
+            "nbgrader metadata was missing)",
+        )
     missing = tuple(g for g in pristine.answer_ids if g not in answers)
     return Submission(path, answers, missing, notes, digest)
 
@@ -168,6 +191,7 @@ def match_answers(cells: Sequence[Any], pristine: Pristine) -> tuple[dict[str, s
 def program(pristine: Pristine, answers: Mapping[str, str]) -> list[tuple[str, str]]:
     """The cells to run, in order: the course's setup cells and the student's answers
     (a missing answer keeps the released stub), with IPython magics made harmless."""
-    return [(grade_id, strip_magics(source if grade_id == "setup"
-                                    else answers.get(grade_id, source)))
-            for grade_id, source in pristine.cells]
+    return [
+        (grade_id, strip_magics(source if grade_id == "setup" else answers.get(grade_id, source)))
+        for grade_id, source in pristine.cells
+    ]

@@ -24,25 +24,40 @@ def tensor_record(t: object) -> Probe:
     """Plain data describing a returned tensor."""
     if type(t) is not torch.Tensor:
         return {"kind": type(t).__name__}
-    return {"kind": "Tensor", "dtype": str(t.dtype).removeprefix("torch."),
-            "shape": list(t.shape), "value": t.detach().cpu().numpy().copy()}
+    return {
+        "kind": "Tensor",
+        "dtype": str(t.dtype).removeprefix("torch."),
+        "shape": list(t.shape),
+        "value": t.detach().cpu().numpy().copy(),
+    }
 
 
-def compare_tensors(label: str, call: str, x: np.ndarray, got: Probe, expected: Probe,
-                    what: str, hint: str) -> Failure | None:
+def compare_tensors(
+    label: str, call: str, x: np.ndarray, got: Probe, expected: Probe, what: str, hint: str
+) -> Failure | None:
     """Compare two :func:`tensor_record` probes of an elementwise result for input ``x``."""
     if got["kind"] != "Tensor":
         return Failure(label, f"{what} has type {got['kind']}, not torch.Tensor", call, hint=hint)
     for key in ("dtype", "shape"):
         if got[key] != expected[key]:
-            return Failure(label, f"{what} has the wrong {key}", call,
-                           expected=f"{key} {expected[key]}", returned=f"{key} {got[key]}",
-                           hint=hint)
+            return Failure(
+                label,
+                f"{what} has the wrong {key}",
+                call,
+                expected=f"{key} {expected[key]}",
+                returned=f"{key} {got[key]}",
+                hint=hint,
+            )
     x = np.asarray(x)
     index = first_mismatch(x, got["value"], expected["value"])
     if index is not None:
         where = f"{call}; first wrong entry at x = {describe(x.ravel()[index])} (index {index})"
-        return Failure(label, f"wrong values in {what}", where,
-                       expected=describe(expected["value"].ravel()[index]),
-                       returned=describe(got["value"].ravel()[index]), hint=hint)
+        return Failure(
+            label,
+            f"wrong values in {what}",
+            where,
+            expected=describe(expected["value"].ravel()[index]),
+            returned=describe(got["value"].ravel()[index]),
+            hint=hint,
+        )
     return None

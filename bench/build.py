@@ -35,9 +35,21 @@ from jupyter_cache import get_cache
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 JUPYTER_BOOK = BIN / "jupyter-book"
-IGNORE = shutil.ignore_patterns(".venv", "_build", ".git", ".pytest_cache", "__pycache__",
-                                ".ruff_cache", ".ipynb_checkpoints", "*.egg-info", "submitted",
-                                "autograded", "feedback", "grades", "gradebook.db")
+IGNORE = shutil.ignore_patterns(
+    ".venv",
+    "_build",
+    ".git",
+    ".pytest_cache",
+    "__pycache__",
+    ".ruff_cache",
+    ".ipynb_checkpoints",
+    "*.egg-info",
+    "submitted",
+    "autograded",
+    "feedback",
+    "grades",
+    "gradebook.db",
+)
 TARGETS = {"cold": 150.0, "warm": 15.0, "one chapter edited": 45.0}
 PROSE_EDIT = "\nThis sentence was added by bench/build.py.\n"
 CODE_EDIT = "\n```{code-cell} ipython3\n# This cell was added by bench/build.py.\n```\n"
@@ -51,8 +63,12 @@ def build(tree: Path) -> float:
     """Build the book in ``tree`` as ``make book`` does; return the wall time in seconds."""
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     start = time.perf_counter()
-    done = subprocess.run([str(JUPYTER_BOOK), "build", str(tree), "--builder", "html", "-n",
-                           "-W", "--keep-going"], capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [str(JUPYTER_BOOK), "build", str(tree), "--builder", "html", "-n", "-W", "--keep-going"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         print(done.stdout[-4000:], done.stderr[-4000:], sep="\n", file=sys.stderr)
@@ -65,9 +81,13 @@ def cache_records(tree: Path) -> dict[int, tuple[str, float]]:
     path = tree / "_build" / ".jupyter_cache"
     if not path.is_dir():
         return {}
-    return {r.pk: (Path(r.uri).relative_to(tree).as_posix(),
-                   float(r.data.get("execution_seconds", float("nan"))))
-            for r in get_cache(str(path)).list_cache_records()}
+    return {
+        r.pk: (
+            Path(r.uri).relative_to(tree).as_posix(),
+            float(r.data.get("execution_seconds", float("nan"))),
+        )
+        for r in get_cache(str(path)).list_cache_records()
+    }
 
 
 def run(tree: Path, chapter: str) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
@@ -96,10 +116,15 @@ def report(times: dict[str, float], executed: dict[str, dict[str, float]], chapt
     for name, seconds in times.items():
         target = TARGETS.get(name)
         verdict = "" if target is None else ("PASS" if seconds <= target else "FAIL")
-        pages = ", ".join(executed[name]) if len(executed[name]) <= 2 else (
-            f"{len(executed[name])} pages")
-        print(f"{name:22} {seconds:8.1f} {'-' if target is None else f'{target:.0f}':>8}  "
-              f"{verdict:6}  {pages or 'none'}")
+        pages = (
+            ", ".join(executed[name])
+            if len(executed[name]) <= 2
+            else (f"{len(executed[name])} pages")
+        )
+        print(
+            f"{name:22} {seconds:8.1f} {'-' if target is None else f'{target:.0f}':>8}  "
+            f"{verdict:6}  {pages or 'none'}"
+        )
     print(f"(edited: {chapter}; targets are for 2 cores, this machine has {os.cpu_count()})")
     print("\nexecution time of each page in the cold build:")
     for page, seconds in sorted(executed["cold"].items()):
@@ -111,8 +136,11 @@ def report(times: dict[str, float], executed: dict[str, dict[str, float]], chapt
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--chapter", default="book/ch02_relu.md",
-                        help="the chapter (MyST Markdown notebook) to edit for the last builds")
+    parser.add_argument(
+        "--chapter",
+        default="book/ch02_relu.md",
+        help="the chapter (MyST Markdown notebook) to edit for the last builds",
+    )
     args = parser.parse_args()
     if not (ROOT / args.chapter).is_file():
         parser.error(f"no such chapter: {args.chapter}")

@@ -58,8 +58,9 @@ class Kernel:
     def __init__(self) -> None:
         self.manager: KernelManager
         # stderr dropped: the kernel's warning about plain-TCP transport would fill the table
-        self.manager, self.client = start_new_kernel(kernel_name="python3", cwd=str(ROOT),
-                                                     stderr=subprocess.DEVNULL)
+        self.manager, self.client = start_new_kernel(
+            kernel_name="python3", cwd=str(ROOT), stderr=subprocess.DEVNULL
+        )
 
     def run(self, source: str) -> Run:
         """Run ``source``; wall time from the request until the kernel is idle again."""
@@ -134,8 +135,9 @@ def kernel_times(assignment: str) -> tuple[float, list[CellTimes]]:
     answered = answered_release(assignment)
     setup, first, kernel = run_notebook(answered)
     try:
-        sources = {cells.nbgrader(c)["grade_id"]: c["source"]
-                   for c in answered.cells if cells.is_test(c)}
+        sources = {
+            cells.nbgrader(c)["grade_id"]: c["source"] for c in answered.cells if cells.is_test(c)
+        }
         times = []
         for grade_id, source in sources.items():
             warm = [kernel.run(source).seconds for _ in range(REPEATS)]
@@ -176,16 +178,22 @@ def kernel_part() -> float:
         setup, times = kernel_times(assignment)
         print(f"-- {assignment} (first cell, imports: {setup:.2f} s)")
         for row in times:
-            print(f"{row.grade_id:32} {row.first:8.3f} {row.warm:7.3f} {row.blank_first:14.3f}"
-                  + (f"  !! {row.problems.strip()}" if row.problems else ""))
+            print(
+                f"{row.grade_id:32} {row.first:8.3f} {row.warm:7.3f} {row.blank_first:14.3f}"
+                + (f"  !! {row.problems.strip()}" if row.problems else "")
+            )
         rows += times
-    slowest = {column: max(rows, key=lambda r, c=column: getattr(r, c))
-               for column in ("first", "warm", "blank_first")}
-    print(f"\n{len(rows)} check cells. Slowest: first call {slowest['first'].first:.3f} s "
-          f"({slowest['first'].grade_id}), warm {slowest['warm'].warm:.3f} s "
-          f"({slowest['warm'].grade_id}), blank first call "
-          f"{slowest['blank_first'].blank_first:.3f} s ({slowest['blank_first'].grade_id}); "
-          f"target {TARGET_S} s")
+    slowest = {
+        column: max(rows, key=lambda r, c=column: getattr(r, c))
+        for column in ("first", "warm", "blank_first")
+    }
+    print(
+        f"\n{len(rows)} check cells. Slowest: first call {slowest['first'].first:.3f} s "
+        f"({slowest['first'].grade_id}), warm {slowest['warm'].warm:.3f} s "
+        f"({slowest['warm'].grade_id}), blank first call "
+        f"{slowest['blank_first'].blank_first:.3f} s ({slowest['blank_first'].grade_id}); "
+        f"target {TARGET_S} s"
+    )
     if any(row.problems for row in rows):
         print("!! some check cells did not give the expected verdict (see the table)")
         return float("inf")
@@ -206,12 +214,16 @@ def in_process_part() -> float:
             hidden = in_process_seconds(item.grade_id, functions, hidden=True)
             visible_medians.append(statistics.median(visible))
             slowest, slowest_hidden = max(slowest, *visible), max(slowest_hidden, *hidden)
-            print(f"{item.grade_id:32} {statistics.median(visible):9.4f} {max(visible):7.4f} "
-                  f"{statistics.median(hidden):14.4f} {max(hidden):11.4f}")
+            print(
+                f"{item.grade_id:32} {statistics.median(visible):9.4f} {max(visible):7.4f} "
+                f"{statistics.median(hidden):14.4f} {max(hidden):11.4f}"
+            )
     median = statistics.median(visible_medians)
-    print(f"\n{len(visible_medians)} items: median {median:.4f} s, slowest run {slowest:.4f} s "
-          f"(target: {TARGET_S} s); with the hidden cases (grading), slowest run "
-          f"{slowest_hidden:.4f} s")
+    print(
+        f"\n{len(visible_medians)} items: median {median:.4f} s, slowest run {slowest:.4f} s "
+        f"(target: {TARGET_S} s); with the hidden cases (grading), slowest run "
+        f"{slowest_hidden:.4f} s"
+    )
     return slowest
 
 

@@ -81,16 +81,20 @@ def make_course(root: Path, assignment: str, n: int) -> list[str]:
         student = f"s{i:05d}"
         folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
-        nbformat.write(catalog.notebook_with(assignment, answers),
-                       folder / f"{assignment}.ipynb")
+        nbformat.write(catalog.notebook_with(assignment, answers), folder / f"{assignment}.ipynb")
         students.append(student)
     return students
 
 
 def generate(course: Path, assignment: str) -> None:
     """What the instructor did before collecting: the release and the gradebook's records."""
-    subprocess.run([str(BIN / "nbgrader"), "generate_assignment", assignment, "--force"],
-                   cwd=course, env=ENV, capture_output=True, check=True)
+    subprocess.run(
+        [str(BIN / "nbgrader"), "generate_assignment", assignment, "--force"],
+        cwd=course,
+        env=ENV,
+        capture_output=True,
+        check=True,
+    )
 
 
 def nbgrader_course(course: Path, sample: list[str]) -> Path:
@@ -104,8 +108,13 @@ def nbgrader_course(course: Path, sample: list[str]) -> Path:
 
 def run_nbgrader(work: Path, assignment: str, sample: list[str]) -> tuple[float, dict]:
     start = time.perf_counter()
-    done = subprocess.run([str(BIN / "nbgrader"), "autograde", assignment, "--create"],
-                          cwd=work, env=ENV, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(BIN / "nbgrader"), "autograde", assignment, "--create"],
+        cwd=work,
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"nbgrader autograde failed:\n{done.stderr[-3000:]}")
@@ -120,8 +129,11 @@ def run_nbgrader(work: Path, assignment: str, sample: list[str]) -> tuple[float,
 def run_ours(course: Path, assignment: str, jobs: int) -> tuple[float, float, dict]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(course), assignment,
-                           "--jobs", str(jobs)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(course), assignment, "--jobs", str(jobs)],
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"our grader failed:\n{done.stderr[-3000:]}")
@@ -144,8 +156,12 @@ def floor(assignment: str, answers: list[dict[str, str]]) -> float:
         for student_answers in answers:
             namespace = cells.define(release, student_answers)
             for item in items:
-                run_item(item, [namespace[t] for t in item.targets],
-                         reference=[reference[t] for t in item.targets], hidden=True)
+                run_item(
+                    item,
+                    [namespace[t] for t in item.targets],
+                    reference=[reference[t] for t in item.targets],
+                    hidden=True,
+                )
     return (time.perf_counter() - start) / len(answers)
 
 
@@ -153,20 +169,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", type=int, help="submissions per assignment")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--nbgrader-sample", type=int, default=None, metavar="K",
-                        help="grade only K submissions per assignment with nbgrader (0: skip)")
+    parser.add_argument(
+        "--nbgrader-sample",
+        type=int,
+        default=None,
+        metavar="K",
+        help="grade only K submissions per assignment with nbgrader (0: skip)",
+    )
     parser.add_argument("--assignment", action="append", choices=list(ASSIGNMENTS))
     args = parser.parse_args()
     sample_size = args.n if args.nbgrader_sample is None else min(args.n, args.nbgrader_sample)
     if sample_size == 0:
         print("nbgrader not run (--nbgrader-sample 0): our grader and the floor only")
     elif sample_size < args.n:
-        print(f"nbgrader grades a sample of {sample_size} of the {args.n} submissions per "
-              "assignment; per-submission times compare like with like")
+        print(
+            f"nbgrader grades a sample of {sample_size} of the {args.n} submissions per "
+            "assignment; per-submission times compare like with like"
+        )
     totals = {"nbgrader": [0.0, 0], "ours": [0.0, 0], "floor": [0.0, 0]}
     peak = 0.0
-    print(f"{'assignment':26} {'nbgrader s/sub':>14} {'ours s/sub':>11} {'floor s/sub':>12} "
-          f"{'nbgrader/ours':>14} {'ours/floor':>11} {'peak MB':>8}")
+    print(
+        f"{'assignment':26} {'nbgrader s/sub':>14} {'ours s/sub':>11} {'floor s/sub':>12} "
+        f"{'nbgrader/ours':>14} {'ours/floor':>11} {'peak MB':>8}"
+    )
     for assignment in args.assignment or list(ASSIGNMENTS):
         with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
             course = Path(tmp)
@@ -179,27 +204,40 @@ def main() -> int:
             nb_s, nb_scores = run_nbgrader(work, assignment, sample) if work else (0.0, {})
             for student, scores in nb_scores.items():
                 if ours[student] != scores:
-                    raise SystemExit(f"scores differ for {student} in {assignment}: "
-                                     f"nbgrader {scores}, ours {ours[student]}")
-            floor_s = floor(assignment, answer_sets(assignment, min(args.n,
-                                                                    len(kinds(assignment)))))
-        per = {"nbgrader": nb_s / sample_size if sample_size else float("nan"),
-               "ours": ours_s / args.n, "floor": floor_s}
+                    raise SystemExit(
+                        f"scores differ for {student} in {assignment}: "
+                        f"nbgrader {scores}, ours {ours[student]}"
+                    )
+            floor_s = floor(
+                assignment, answer_sets(assignment, min(args.n, len(kinds(assignment))))
+            )
+        per = {
+            "nbgrader": nb_s / sample_size if sample_size else float("nan"),
+            "ours": ours_s / args.n,
+            "floor": floor_s,
+        }
         for key, count in (("nbgrader", sample_size), ("ours", args.n), ("floor", 1)):
             totals[key][0] += per[key] * count
             totals[key][1] += count
-        print(f"{assignment:26} {per['nbgrader']:14.3f} {per['ours']:11.4f} "
-              f"{per['floor']:12.4f} {per['nbgrader'] / per['ours']:14.1f} "
-              f"{per['ours'] / per['floor']:11.2f} {peak_mb:8.0f}", flush=True)
+        print(
+            f"{assignment:26} {per['nbgrader']:14.3f} {per['ours']:11.4f} "
+            f"{per['floor']:12.4f} {per['nbgrader'] / per['ours']:14.1f} "
+            f"{per['ours'] / per['floor']:11.2f} {peak_mb:8.0f}",
+            flush=True,
+        )
     mean = {k: (s / c if c else float("nan")) for k, (s, c) in totals.items()}
-    print(f"{'all':26} {mean['nbgrader']:14.3f} {mean['ours']:11.4f} {mean['floor']:12.4f} "
-          f"{mean['nbgrader'] / mean['ours']:14.1f} {mean['ours'] / mean['floor']:11.2f} "
-          f"{peak:8.0f}")
+    print(
+        f"{'all':26} {mean['nbgrader']:14.3f} {mean['ours']:11.4f} {mean['floor']:12.4f} "
+        f"{mean['nbgrader'] / mean['ours']:14.1f} {mean['ours'] / mean['floor']:11.2f} "
+        f"{peak:8.0f}"
+    )
     if sample_size:
         both = sample_size * len(args.assignment or ASSIGNMENTS)
         print(f"identical per-item scores on all {both} submissions graded by both")
-    print(f"our grader used --jobs {args.jobs}; peak memory {peak:.0f} MB (largest resident set "
-          "of the grader or a child)")
+    print(
+        f"our grader used --jobs {args.jobs}; peak memory {peak:.0f} MB (largest resident set "
+        "of the grader or a child)"
+    )
     return 0
 
 

@@ -35,8 +35,9 @@ class Chapter:
 
     @property
     def word_count(self) -> int:
-        words = re.sub(r"\$\$.*?\$\$|\$[^$\n]*\$|\{[a-z:-]+\}`[^`]*`|\|[-|: ]+\|", " ", self.prose,
-                       flags=re.S)
+        words = re.sub(
+            r"\$\$.*?\$\$|\$[^$\n]*\$|\{[a-z:-]+\}`[^`]*`|\|[-|: ]+\|", " ", self.prose, flags=re.S
+        )
         return len(re.findall(r"[A-Za-z][A-Za-z'’-]*", words))
 
     @property

@@ -21,13 +21,25 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Playwright's launch() already starts from a fresh, empty --user-data-dir. Without the
 # networking flags Chromium tries to reach Google's services as it starts.
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VENV = Path(sys.prefix)
 # Not part of a clean tree: build output, caches, the environment and version control.
 NOT_SOURCE = shutil.ignore_patterns(
-    ".venv", "_build", ".git", ".pytest_cache", "__pycache__", ".ruff_cache", "*.egg-info",
+    ".venv",
+    "_build",
+    ".git",
+    ".pytest_cache",
+    "__pycache__",
+    ".ruff_cache",
+    "*.egg-info",
     ".ipynb_checkpoints",
 )
 
@@ -68,13 +80,21 @@ def make_book(tree: Path, kernel: Path | None = None) -> Build:
     (startup / "01-kernel-prefix.py").write_text(
         "import sys\n"
         f"with open({str(prefixes_path(tree))!r}, 'a', encoding='utf-8') as _f:\n"
-        "    _f.write(sys.prefix + '\\n')\n", encoding="utf-8")
+        "    _f.write(sys.prefix + '\\n')\n",
+        encoding="utf-8",
+    )
     if kernel is not None:
         spec = tree.parent / "jupyter" / "kernels" / "python3"
         spec.mkdir(parents=True, exist_ok=True)
-        (spec / "kernel.json").write_text(json.dumps({
-            "argv": [str(kernel), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "Python 3 (student environment)", "language": "python"}))
+        (spec / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [str(kernel), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": "Python 3 (student environment)",
+                    "language": "python",
+                }
+            )
+        )
         env["JUPYTER_PATH"] = str(spec.parent.parent)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     return Build(tree, proc.returncode, proc.stdout + proc.stderr)
@@ -126,7 +146,8 @@ def browser() -> Iterator[Browser]:
             pytest.fail(f"{message} (.ci/run installs it when CI=true)")
         pytest.skip(message)
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_FLAGS)
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
         yield instance
         instance.close()

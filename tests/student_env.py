@@ -42,7 +42,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # The set-up cell: the first code cell of every chapter (tagged remove-cell) and the start of
 # every exercise's locked set-up cell. Change it here, then in each file (solutions/ and
 # book/*.md), then `make exercises`; test_every_notebook_starts_with_the_set_up_cell checks it.
-SETUP_CELL = '''\
+SETUP_CELL = """\
 # Set-up (not graded): installs the course package when this environment lacks it.
 # Instructors: point PACKAGE at your course's copy (a package name, a wheel URL or a path).
 PACKAGE = "activation-functions-course --find-links https://activation-functions-course.github.io/course/wheels/"
@@ -51,7 +51,7 @@ if importlib.util.find_spec("autograder") is None:
     import subprocess, sys
     print(f"Installing {PACKAGE.split()[0]} with pip: a few minutes the first time.")
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *PACKAGE.split()], check=True)
-    importlib.invalidate_caches()'''  # noqa: E501 - one line of the cell is 101 characters
+    importlib.invalidate_caches()"""  # noqa: E501 - one line of the cell is 101 characters
 PACKAGE_LINE = re.compile(r'^PACKAGE = ".*"$', re.M)
 
 
@@ -63,8 +63,11 @@ def built_wheel() -> Path:
     """Build the wheel with ``make wheel`` (once per session) and return its path."""
     if not _WHEEL:
         stamp = VENV / ".installed"
-        proc = subprocess.run(["make", "-s", "-C", str(ROOT), "wheel", f"VENV={VENV}",
-                               "-o", str(stamp)], capture_output=True, text=True)
+        proc = subprocess.run(
+            ["make", "-s", "-C", str(ROOT), "wheel", f"VENV={VENV}", "-o", str(stamp)],
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, f"make wheel failed:\n{proc.stdout}{proc.stderr}"
         _WHEEL.append(ROOT / "dist" / f"activation_functions_course-{version()}-py3-none-any.whl")
     assert _WHEEL[0].is_file(), f"make wheel did not write {_WHEEL[0]}"
@@ -109,21 +112,32 @@ class StudentEnv:
         spec = specs / "student"
         if not spec.is_dir():
             spec.mkdir(parents=True)
-            argv = [*self.argv_prefix, str(self.python), "-m", "ipykernel_launcher",
-                    "-f", "{connection_file}"]
-            (spec / "kernel.json").write_text(json.dumps(
-                {"argv": argv, "display_name": "student", "language": "python"}))
-        return KernelManager(kernel_name="student", transport="ipc",
-                             ip=str(self.root / f"k{self._kernels}"),
-                             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)]))
+            argv = [
+                *self.argv_prefix,
+                str(self.python),
+                "-m",
+                "ipykernel_launcher",
+                "-f",
+                "{connection_file}",
+            ]
+            (spec / "kernel.json").write_text(
+                json.dumps({"argv": argv, "display_name": "student", "language": "python"})
+            )
+        return KernelManager(
+            kernel_name="student",
+            transport="ipc",
+            ip=str(self.root / f"k{self._kernels}"),
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)]),
+        )
 
     @contextmanager
     def kernel(self, nb: nbformat.NotebookNode, folder: Path) -> Iterator[NotebookClient]:
         """A client with a running kernel whose working directory is ``folder``; the kernel is
         shut down afterwards (nbclient leaves alone a kernel manager it did not create)."""
         km = self.kernel_manager()
-        client = NotebookClient(nb, km=km, timeout=900, allow_errors=True,
-                                resources={"metadata": {"path": str(folder)}})
+        client = NotebookClient(
+            nb, km=km, timeout=900, allow_errors=True, resources={"metadata": {"path": str(folder)}}
+        )
         try:
             with client.setup_kernel(env=self.env):
                 yield client
@@ -138,8 +152,9 @@ class StudentEnv:
                 client.execute_cell(cell, index)
 
     def pip(self, *args: str) -> None:
-        proc = subprocess.run([str(self.python), "-m", "pip", *args], env=self.env,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [str(self.python), "-m", "pip", *args], env=self.env, capture_output=True, text=True
+        )
         assert proc.returncode == 0, f"pip {' '.join(args)} failed:\n{proc.stderr[-3000:]}"
 
 
@@ -153,21 +168,26 @@ def make_env(root: Path) -> StudentEnv:
     wheel_dir.mkdir(parents=True)
     shutil.copy2(built_wheel(), wheel_dir)
     env = {
-        "PATH": "/usr/bin:/bin", "HOME": str(root), "LANG": "C.UTF-8",
-        "MPLBACKEND": "agg", "PYTHONDONTWRITEBYTECODE": "1",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(root),
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
         "PIP_NO_INDEX": "1",  # never an index: only the folders below
         "PIP_FIND_LINKS": f"{WHEELHOUSE} {wheel_dir} {OPT_WHEELS}",
         "PIP_NO_COMPILE": "0",  # pip reads this as --no-compile (saves a minute on torch)
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         "PIP_CONFIG_FILE": "/dev/null",  # not this machine's pip.conf (its indexes)
     }
-    student = StudentEnv(root, "", env=env,
-                         argv_prefix=("unshare", "--net", "--") if can_unshare_network() else ())
+    student = StudentEnv(
+        root, "", env=env, argv_prefix=("unshare", "--net", "--") if can_unshare_network() else ()
+    )
     subprocess.run([sys.executable, "-m", "venv", str(root / "venv")], check=True)
     student.pip("install", "--quiet", "ipykernel")
 
-    setup = SETUP_CELL.replace(PACKAGE_LINE.search(SETUP_CELL).group(0),
-                               'PACKAGE = "activation-functions-course"')  # the instructors' knob
+    setup = SETUP_CELL.replace(
+        PACKAGE_LINE.search(SETUP_CELL).group(0), 'PACKAGE = "activation-functions-course"'
+    )  # the instructors' knob
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(setup)])
     folder = root / "setup"
     folder.mkdir()
@@ -177,16 +197,21 @@ def make_env(root: Path) -> StudentEnv:
     out = outputs(nb.cells[0])
     assert "Installing activation-functions-course" in out and "Error" not in out, out
 
-    probe = ("import importlib.metadata as m, importlib.util as u; print(*(m.version(d) for d in "
-             "('activation-functions-course', 'numpy', 'torch')), [p for p in ('nbgrader', "
-             "'jupyter_book', 'pytest') if u.find_spec(p)])")
-    found = subprocess.run([str(student.python), "-c", probe], env=env, capture_output=True,
-                           text=True, check=True).stdout.split(maxsplit=3)
+    probe = (
+        "import importlib.metadata as m, importlib.util as u; print(*(m.version(d) for d in "
+        "('activation-functions-course', 'numpy', 'torch')), [p for p in ('nbgrader', "
+        "'jupyter_book', 'pytest') if u.find_spec(p)])"
+    )
+    found = subprocess.run(
+        [str(student.python), "-c", probe], env=env, capture_output=True, text=True, check=True
+    ).stdout.split(maxsplit=3)
     assert found[0] == version()
     assert found[3].strip() == "[]", f"instructor or build tools in the student env: {found[3]}"
     student.numpy = found[1]
-    print(f"\nstudent env: Python {sys.version.split()[0]}, numpy {found[1]}, torch {found[2]}, "
-          f"package installed by the set-up cell in {student.install_seconds:.0f} s")
+    print(
+        f"\nstudent env: Python {sys.version.split()[0]}, numpy {found[1]}, torch {found[2]}, "
+        f"package installed by the set-up cell in {student.install_seconds:.0f} s"
+    )
     return student
 
 
@@ -196,15 +221,18 @@ def numpy_overlay(root: Path, base: StudentEnv, numpy: str) -> StudentEnv:
     other package is the same build as in ``base`` (what pip would install again: the same
     versions accept NumPy 1.26). Seconds instead of a second full install."""
     root.mkdir(parents=True)
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")],
-                   check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
     student = StudentEnv(root, numpy, env=base.env, argv_prefix=base.argv_prefix)
     site, base_site = student.site_packages, base.site_packages
     base.pip("install", "--quiet", "--no-deps", "--target", str(site), f"numpy=={numpy}")
     (site / "zz_student_env_base.pth").write_text(f"{base_site}\n")
-    found = subprocess.run([str(student.python), "-c", "import numpy, autograder, bookkit; "
-                            "print(numpy.__version__)"], env=base.env, capture_output=True,
-                           text=True, check=True).stdout.strip()
+    found = subprocess.run(
+        [str(student.python), "-c", "import numpy, autograder, bookkit; print(numpy.__version__)"],
+        env=base.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert found == numpy, f"the overlay imports NumPy {found}, not {numpy}"
     return student
 

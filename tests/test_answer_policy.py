@@ -28,18 +28,56 @@ from conftest import ROOT
 
 A = "ex02_relu"
 FULL = 15.0
-MODULES = sorted(set(sys.stdlib_module_names) | policy.NUMERICAL_MODULES
-                 | {"pandas", "requests", "sklearn", "autograder", "nbgrader", "IPython"})
-HARMLESS = ("copy", "time", "re", "string", "heapq", "bisect", "array", "random", "math",
-            "functools", "collections", "itertools", "fractions", "decimal", "json", "textwrap")
-TAMPERING = ("sys", "os", "subprocess", "inspect", "importlib", "gc", "ctypes", "builtins",
-             "signal", "threading", "io", "pathlib", "shutil", "pickle", "types", "unittest",
-             "autograder", "nbgrader", "IPython")
+MODULES = sorted(
+    set(sys.stdlib_module_names)
+    | policy.NUMERICAL_MODULES
+    | {"pandas", "requests", "sklearn", "autograder", "nbgrader", "IPython"}
+)
+HARMLESS = (
+    "copy",
+    "time",
+    "re",
+    "string",
+    "heapq",
+    "bisect",
+    "array",
+    "random",
+    "math",
+    "functools",
+    "collections",
+    "itertools",
+    "fractions",
+    "decimal",
+    "json",
+    "textwrap",
+)
+TAMPERING = (
+    "sys",
+    "os",
+    "subprocess",
+    "inspect",
+    "importlib",
+    "gc",
+    "ctypes",
+    "builtins",
+    "signal",
+    "threading",
+    "io",
+    "pathlib",
+    "shutil",
+    "pickle",
+    "types",
+    "unittest",
+    "autograder",
+    "nbgrader",
+    "IPython",
+)
 CI = os.environ.get("CI") == "true"
 pytestmark = pytest.mark.slow
 needs_root = pytest.mark.skipif(
     not sandbox.privileged() and not CI,
-    reason="the sandbox's file-system isolation needs root (CI runs these as root)")
+    reason="the sandbox's file-system isolation needs root (CI runs these as root)",
+)
 
 
 def relu_answer(module: str, executed: bool = False) -> str:
@@ -67,8 +105,12 @@ def grade(course: Path, submissions: dict[str, dict]) -> dict[str, list[dict[str
         folder = course / "submitted" / student / A
         folder.mkdir(parents=True)
         (folder / f"{A}.ipynb").write_text(json.dumps(nb))
-    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(course), A,
-                           "--jobs", "2"], capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(course), A, "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows: dict[str, list[dict[str, str]]] = {}
     with open(course / "grades" / f"{A}.csv", newline="") as f:
@@ -107,8 +149,10 @@ def test_check_cell_and_grader_agree_on_every_module(course: Path, shell: Intera
             assert f"import {module}" in student[0]["message"]
         verdicts[module] = at_grading
         if in_notebook != at_grading:
-            disagree.append(f"{module}: check cell {'passes' if in_notebook else 'fails'}, "
-                            f"grader gives {'full marks' if at_grading else '0'}")
+            disagree.append(
+                f"{module}: check cell {'passes' if in_notebook else 'fails'}, "
+                f"grader gives {'full marks' if at_grading else '0'}"
+            )
     assert not disagree, "\n".join(disagree)
     assert all(verdicts[m] for m in HARMLESS), {m: verdicts[m] for m in HARMLESS}
     assert not any(verdicts[m] for m in TAMPERING), {m: verdicts[m] for m in TAMPERING}
@@ -118,35 +162,45 @@ def test_check_cell_and_grader_agree_on_every_module(course: Path, shell: Intera
 def run_in_kernel(nb: dict, folder: Path) -> nbformat.NotebookNode:
     """Execute ``nb`` in a fresh Jupyter kernel as Run All would, past failing checks."""
     node = nbformat.reads(json.dumps(nb), as_version=4)
-    NotebookClient(node, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(folder)}}).execute()
+    NotebookClient(
+        node,
+        timeout=120,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(folder)}},
+    ).execute()
     return node
 
 
 def outputs_of(nb: nbformat.NotebookNode, grade_id: str) -> str:
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return "\n".join(o.get("text", "") + "\n".join(o.get("traceback", []))
-                             for o in cell.get("outputs", []))
+            return "\n".join(
+                o.get("text", "") + "\n".join(o.get("traceback", []))
+                for o in cell.get("outputs", [])
+            )
     raise KeyError(grade_id)
 
 
 @needs_root
 def test_import_copy_passes_everywhere_and_import_sys_is_flagged_everywhere(
-        course: Path, tmp_path: Path):
+    course: Path, tmp_path: Path
+):
     harmless = ", ".join(m for m in sorted(policy.STANDARD_MODULES) if policy.module_allowed(m))
-    copying = ("import copy\n" f"import {harmless}\n"
-               "def relu(x):\n    return copy.copy(np.maximum(x, 0))\n")
-    debugging = ("import sys\n"
-                 "def relu(x):\n    print('relu called', file=sys.stderr)\n"
-                 "    return np.maximum(x, 0)\n")
+    copying = (
+        f"import copy\nimport {harmless}\ndef relu(x):\n    return copy.copy(np.maximum(x, 0))\n"
+    )
+    debugging = (
+        "import sys\n"
+        "def relu(x):\n    print('relu called', file=sys.stderr)\n"
+        "    return np.maximum(x, 0)\n"
+    )
     copied = run_in_kernel(solution_with(copying), tmp_path)
     assert "PASSED relu: values" in outputs_of(copied, "relu_core")
     flagged = outputs_of(run_in_kernel(solution_with(debugging), tmp_path), "relu_core")
     assert "what answers may use" in flagged and "import sys" in flagged
     assert "autograder/" not in flagged and "Traceback" not in flagged
-    rows = grade(course, {"copying": solution_with(copying),
-                          "debugging": solution_with(debugging)})
+    rows = grade(course, {"copying": solution_with(copying), "debugging": solution_with(debugging)})
     assert sum(float(r["points"]) for r in rows["copying"]) == FULL, rows["copying"]
     assert {r["status"] for r in rows["debugging"]} == {"forbidden"}
     assert sum(float(r["points"]) for r in rows["debugging"]) == 0

@@ -21,8 +21,16 @@ TOC_PAGES = toc_entries(yaml.safe_load((ROOT / "_toc.yml").read_text()))
 CHAPTERS = [p for p in TOC_PAGES if re.fullmatch(r"book/ch\d\d_\w+", p)]
 pytestmark = pytest.mark.slow  # the whole book is built once, in a temporary copy
 # Attributes through which a page makes the browser fetch something on its own.
-FETCHING = [("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"),
-            ("source", "src"), ("video", "src"), ("audio", "src"), ("embed", "src")]
+FETCHING = [
+    ("script", "src"),
+    ("link", "href"),
+    ("img", "src"),
+    ("iframe", "src"),
+    ("source", "src"),
+    ("video", "src"),
+    ("audio", "src"),
+    ("embed", "src"),
+]
 
 
 def is_remote(url: str) -> bool:
@@ -41,8 +49,11 @@ def test_book_builds_with_zero_warnings(built_book: Build):
     assert built_book.returncode == 0, built_book.output[-5000:]
     assert "build succeeded" in built_book.output
     # Sphinx's and MyST-NB's messages ("file:line: WARNING: ..."), not the kernel's log lines.
-    problems = [line for line in built_book.output.splitlines()
-                if re.search(r"\b(WARNING|ERROR|CRITICAL): ", line)]
+    problems = [
+        line
+        for line in built_book.output.splitlines()
+        if re.search(r"\b(WARNING|ERROR|CRITICAL): ", line)
+    ]
     assert not problems, "\n".join(problems)
 
 
@@ -93,7 +104,12 @@ def test_no_page_loads_anything_from_another_host(built_book: Build):
             for el in soup(page).find_all(tag):
                 url = el.get(attr, "")
                 if tag == "link" and not set(el.get("rel", [])) & {
-                    "stylesheet", "preload", "modulepreload", "icon", "prefetch", "manifest"
+                    "stylesheet",
+                    "preload",
+                    "modulepreload",
+                    "icon",
+                    "prefetch",
+                    "manifest",
                 }:
                     continue
                 if is_remote(url):

@@ -140,20 +140,34 @@ class _Taint:
 
     def statement(self, stmt: ast.stmt) -> None:
         self.check(stmt)
-        compound = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try,
-                    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        compound = (
+            ast.For,
+            ast.AsyncFor,
+            ast.While,
+            ast.If,
+            ast.With,
+            ast.AsyncWith,
+            ast.Try,
+            ast.FunctionDef,
+            ast.AsyncFunctionDef,
+            ast.ClassDef,
+        )
         if not isinstance(stmt, compound) and self.uses(stmt):
             self.touched = True
         header = {ast.For: "iter", ast.AsyncFor: "iter", ast.While: "test", ast.If: "test"}
         if type(stmt) in header and self.uses(getattr(stmt, header[type(stmt)])):
             self.touched = True
         if isinstance(stmt, ast.With | ast.AsyncWith) and any(
-                self.uses(item.context_expr) for item in stmt.items):
+            self.uses(item.context_expr) for item in stmt.items
+        ):
             self.touched = True
         if isinstance(stmt, ast.Assign):
             for t in stmt.targets:
-                if isinstance(t, ast.Tuple) and isinstance(stmt.value, ast.Tuple) \
-                        and len(t.elts) == len(stmt.value.elts):  # a, b = x, y: element-wise
+                if (
+                    isinstance(t, ast.Tuple)
+                    and isinstance(stmt.value, ast.Tuple)
+                    and len(t.elts) == len(stmt.value.elts)
+                ):  # a, b = x, y: element-wise
                     for t_i, v_i in zip(t.elts, stmt.value.elts, strict=True):
                         self._assign(t_i, self.uses(v_i))
                 else:
@@ -196,9 +210,12 @@ class _Taint:
             (self.names.add if inner.touched else self.names.discard)(stmt.name)
         # calls that fill a container: x.append(tainted), x.update(tainted), ...
         for node in ast.walk(stmt):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and node.func.attr in MUTATORS \
-                    and any(self.uses(a) for a in [*node.args, *(k.value for k in node.keywords)]):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in MUTATORS
+                and any(self.uses(a) for a in [*node.args, *(k.value for k in node.keywords)])
+            ):
                 if root := _root_name(node.func.value):
                     self.names.add(root)
 
@@ -229,13 +246,19 @@ class _Taint:
                 return f"{name}(..., key=...) picks a candidate by scores from the test split"
             if key is None and _pairs(data) and self.uses(data):
                 return f"{name}() over (score, candidate) pairs from the test split"
-        elif name == "index" and node.args and any(
+        elif (
+            name == "index"
+            and node.args
+            and any(
                 isinstance(n, ast.Call) and _func_name(n) in KEY_SINKS and self.uses(n)
-                for n in ast.walk(node.args[0])):
+                for n in ast.walk(node.args[0])
+            )
+        ):
             return "index(max(...)) picks a candidate by scores from the test split"
         elif name == "train" and "patience" in keywords:
-            evaluation = node.args[3:5] + [keywords[k] for k in ("x_test", "y_test")
-                                           if k in keywords]
+            evaluation = node.args[3:5] + [
+                keywords[k] for k in ("x_test", "y_test") if k in keywords
+            ]
             if any(self.uses(a) for a in evaluation):
                 return "early stopping (patience) on the test split chooses the epoch count on it"
         elif name == "select_on_validation":
@@ -279,8 +302,10 @@ def _is_prediction(call: ast.Call) -> bool:
         dims.append(call.args[0])
     elif len(call.args) >= 2:
         dims.append(call.args[1])
-    return any(isinstance(d, ast.Constant) and d.value not in (0, None) or
-               isinstance(d, ast.UnaryOp) for d in dims)
+    return any(
+        isinstance(d, ast.Constant) and d.value not in (0, None) or isinstance(d, ast.UnaryOp)
+        for d in dims
+    )
 
 
 def _is_module(node: ast.AST) -> bool:
@@ -329,53 +354,75 @@ best_lr = max(acc_by_lr, key=acc_by_lr.get)
 """
 
 
-@pytest.mark.parametrize(("snippet", "expected"), [
-    (OLD_CH05_SWEEP, "max"),
-    # a helper function hides the test split one call away
-    ("def score(lr):\n    return fit(lr, split.x_test, split.y_test)\n"
-     "best = sorted(lrs, key=score)[-1]", "sorted"),
-    # numpy's argmax over a list of test accuracies
-    ("accs = []\nfor a in acts:\n    accs.append(evaluate(a, x_test, y_test))\n"
-     "best = acts[int(np.argmax(accs))]", "argmax"),
-    # a method argmax over a tensor of test scores (dim 0: over candidates)
-    ("scores = torch.stack([run(c, data.x_test) for c in cs])\nk = scores.argmax(dim=0)",
-     "argmax"),
-    # early stopping whose 'validation' set is the test split
-    ("h = train(net, X, Y, split.x_test, split.y_test, epochs=50, patience=5)", "early stopping"),
-    # the guarded helper given a test-set score
-    ("sel = select_on_validation(lrs, lambda lr: acc(fit(lr), split.x_test, split.y_test))",
-     "select_on_validation"),
-    # min over test losses
-    ("hist = {c: train(m, X, Y, s.x_test, s.y_test) for c in cs}\n"
-     "losses = {k: h.test_loss[-1] for k, h in hist.items()}\nk = min(losses, key=losses.get)",
-     "min"),
-    # the (score, candidate) pair trick and list.index(max(...))
-    ("accs = [fit(c, x_test, y_test) for c in cs]\nbest = max(zip(accs, cs))[1]", "pairs"),
-    ("accs = [fit(c, x_test, y_test) for c in cs]\nbest = cs[accs.index(max(accs))]", "index"),
-])
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        (OLD_CH05_SWEEP, "max"),
+        # a helper function hides the test split one call away
+        (
+            "def score(lr):\n    return fit(lr, split.x_test, split.y_test)\n"
+            "best = sorted(lrs, key=score)[-1]",
+            "sorted",
+        ),
+        # numpy's argmax over a list of test accuracies
+        (
+            "accs = []\nfor a in acts:\n    accs.append(evaluate(a, x_test, y_test))\n"
+            "best = acts[int(np.argmax(accs))]",
+            "argmax",
+        ),
+        # a method argmax over a tensor of test scores (dim 0: over candidates)
+        (
+            "scores = torch.stack([run(c, data.x_test) for c in cs])\nk = scores.argmax(dim=0)",
+            "argmax",
+        ),
+        # early stopping whose 'validation' set is the test split
+        (
+            "h = train(net, X, Y, split.x_test, split.y_test, epochs=50, patience=5)",
+            "early stopping",
+        ),
+        # the guarded helper given a test-set score
+        (
+            "sel = select_on_validation(lrs, lambda lr: acc(fit(lr), split.x_test, split.y_test))",
+            "select_on_validation",
+        ),
+        # min over test losses
+        (
+            "hist = {c: train(m, X, Y, s.x_test, s.y_test) for c in cs}\n"
+            "losses = {k: h.test_loss[-1] for k, h in hist.items()}\n"
+            "k = min(losses, key=losses.get)",
+            "min",
+        ),
+        # the (score, candidate) pair trick and list.index(max(...))
+        ("accs = [fit(c, x_test, y_test) for c in cs]\nbest = max(zip(accs, cs))[1]", "pairs"),
+        ("accs = [fit(c, x_test, y_test) for c in cs]\nbest = cs[accs.index(max(accs))]", "index"),
+    ],
+)
 def test_scanner_flags_selections_on_the_test_split(snippet, expected):
     found = selections_on_test(textwrap.dedent(snippet))
     assert found and any(expected in f.why for f in found), found
 
 
-@pytest.mark.parametrize("snippet", [
-    # the same sweep scored on a validation split carved from the training data
-    OLD_CH05_SWEEP.replace("split.x_test, split.y_test", "tv.x_val, tv.y_val"),
-    # predictions are a per-row argmax, not a selection
-    "pred = net(split.x_test).argmax(dim=1)\nacc = (pred == split.y_test).float().mean()",
-    "pred = np.argmax(model(x_test), axis=1)",
-    # fields of a test-evaluated history that do not depend on the test data
-    "h = train(net, X, Y, split.x_test, split.y_test)\npeak = max(h.grad_norm)\n"
-    "last = min(h.train_loss)",
-    # a deliberate exemption, with its reason
-    "h = train(net, X, Y, split.x_test, split.y_test)\n"
-    "worst = min(h.test_accuracy)  # not-a-selection: reported, nothing is chosen by it",
-    # early stopping on a validation split
-    "h = train(net, tv.x_train, tv.y_train, tv.x_val, tv.y_val, patience=5)",
-    # selection on validation, test reported once afterwards
-    "sel = select_on_validation(lrs, lambda lr: acc(fit(lr), tv.x_val, tv.y_val))\n"
-    "test = acc(fit(sel.best), split.x_test, split.y_test)",
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        # the same sweep scored on a validation split carved from the training data
+        OLD_CH05_SWEEP.replace("split.x_test, split.y_test", "tv.x_val, tv.y_val"),
+        # predictions are a per-row argmax, not a selection
+        "pred = net(split.x_test).argmax(dim=1)\nacc = (pred == split.y_test).float().mean()",
+        "pred = np.argmax(model(x_test), axis=1)",
+        # fields of a test-evaluated history that do not depend on the test data
+        "h = train(net, X, Y, split.x_test, split.y_test)\npeak = max(h.grad_norm)\n"
+        "last = min(h.train_loss)",
+        # a deliberate exemption, with its reason
+        "h = train(net, X, Y, split.x_test, split.y_test)\n"
+        "worst = min(h.test_accuracy)  # not-a-selection: reported, nothing is chosen by it",
+        # early stopping on a validation split
+        "h = train(net, tv.x_train, tv.y_train, tv.x_val, tv.y_val, patience=5)",
+        # selection on validation, test reported once afterwards
+        "sel = select_on_validation(lrs, lambda lr: acc(fit(lr), tv.x_val, tv.y_val))\n"
+        "test = acc(fit(sel.best), split.x_test, split.y_test)",
+    ],
+)
 def test_scanner_leaves_honest_code_alone(snippet):
     assert selections_on_test(textwrap.dedent(snippet)) == []
 
@@ -386,8 +433,11 @@ OLD_CH05_COMMIT = "8cd8ee7"  # the book before issue 15: Chapter 5 tuned the lea
 def test_scanner_fails_the_chapter_5_that_tuned_the_learning_rate_on_the_test_set():
     try:
         old = subprocess.run(
-            ["git", "show", f"{OLD_CH05_COMMIT}:book/ch05_pitfalls.md"], cwd=ROOT,
-            capture_output=True, text=True, check=True,
+            ["git", "show", f"{OLD_CH05_COMMIT}:book/ch05_pitfalls.md"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("no git history here (a copy of the tree)")

@@ -56,14 +56,23 @@ def test_train_learns_the_digits_and_records_its_history():
     torch.manual_seed(0)
     model = training.mlp([64, 32, 10])
     steps = []
-    history = training.train(model, split.x_train, split.y_train, split.x_test, split.y_test,
-                             epochs=5, lr=0.1, after_step=lambda m: steps.append(1))
+    history = training.train(
+        model,
+        split.x_train,
+        split.y_train,
+        split.x_test,
+        split.y_test,
+        epochs=5,
+        lr=0.1,
+        after_step=lambda m: steps.append(1),
+    )
     assert len(history.train_loss) == len(history.test_accuracy) == 5
     assert len(history.step_loss) == len(steps) == 5 * -(-split.x_train.shape[0] // 64)
     assert history.train_loss[-1] < history.train_loss[0] / 2
     assert history.test_accuracy[-1] > 0.9
     assert history.test_accuracy[-1] == pytest.approx(
-        training.accuracy(model, split.x_test, split.y_test))
+        training.accuracy(model, split.x_test, split.y_test)
+    )
 
 
 def test_train_stops_when_the_loss_is_no_longer_finite():

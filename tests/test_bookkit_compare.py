@@ -19,8 +19,12 @@ from bookkit.data import Split, digits, test_tensors, validation
 
 def test_better_only_when_every_paired_difference_has_the_same_sign():
     s = paired_summary(
-        {"base": [0.5, 0.6, 0.7, 0.8, 0.9], "up": [0.51, 0.61, 0.71, 0.81, 0.91],
-         "mixed": [0.9, 0.1, 0.9, 0.9, 0.9], "down": [0.4, 0.5, 0.6, 0.7, 0.8]},
+        {
+            "base": [0.5, 0.6, 0.7, 0.8, 0.9],
+            "up": [0.51, 0.61, 0.71, 0.81, 0.91],
+            "mixed": [0.9, 0.1, 0.9, 0.9, 0.9],
+            "down": [0.4, 0.5, 0.6, 0.7, 0.8],
+        },
         "base",
     )
     assert s.verdict("base") == "baseline"
@@ -54,8 +58,9 @@ def test_a_tie_on_one_seed_is_not_a_shared_sign():
 
 
 def test_lower_is_better_flips_the_direction():
-    s = paired_summary({"a": [1.0, 2, 3, 4, 5], "b": [0.5, 1.5, 2.5, 3.5, 4.5]}, "a",
-                       higher_is_better=False)
+    s = paired_summary(
+        {"a": [1.0, 2, 3, 4, 5], "b": [0.5, 1.5, 2.5, 3.5, 4.5]}, "a", higher_is_better=False
+    )
     assert s.verdict("b") == "better"
     assert s.row("b").diff_mean == pytest.approx(-0.5)
 
@@ -81,20 +86,24 @@ def test_markdown_is_a_table_with_one_row_per_candidate_in_order():
     assert s.markdown(label="activation").startswith("| activation |")
 
 
-@pytest.mark.parametrize(("scores", "baseline", "error"), [
-    ({"a": [1.0, 2.0], "b": [1.0]}, "a", ValueError),
-    ({"a": [1.0]}, "z", KeyError),
-    ({"a": [1.0, math.nan]}, "a", ValueError),
-    ({"a": []}, "a", ValueError),
-])
+@pytest.mark.parametrize(
+    ("scores", "baseline", "error"),
+    [
+        ({"a": [1.0, 2.0], "b": [1.0]}, "a", ValueError),
+        ({"a": [1.0]}, "z", KeyError),
+        ({"a": [1.0, math.nan]}, "a", ValueError),
+        ({"a": []}, "a", ValueError),
+    ],
+)
 def test_invalid_input_is_refused(scores, baseline, error):
     with pytest.raises(error):
         paired_summary(scores, baseline)
 
 
 def test_infinite_losses_are_allowed_but_inf_minus_inf_decides_nothing():
-    s = paired_summary({"a": [math.inf] * 5, "b": [1.0] * 5, "c": [math.inf] * 5}, "a",
-                       higher_is_better=False)
+    s = paired_summary(
+        {"a": [math.inf] * 5, "b": [1.0] * 5, "c": [math.inf] * 5}, "a", higher_is_better=False
+    )
     assert s.verdict("b") == "better"
     assert s.verdict("c") == "no difference established"
 
@@ -153,8 +162,12 @@ def test_forbid_argument_overrides_the_registry():
 
 
 def test_every_split_registers_its_test_tensors():
-    split = Split(torch.zeros(4, 2), torch.zeros(4, dtype=torch.long),
-                  torch.ones(2, 2), torch.ones(2, dtype=torch.long))
+    split = Split(
+        torch.zeros(4, 2),
+        torch.zeros(4, dtype=torch.long),
+        torch.ones(2, 2),
+        torch.ones(2, dtype=torch.long),
+    )
     ids = {id(t) for t in test_tensors()}
     assert id(split.x_test) in ids and id(split.y_test) in ids
     assert id(split.x_train) not in ids
@@ -172,13 +185,14 @@ def test_validation_comes_from_the_training_rows_only_and_is_stratified():
         # the affine map of pixel j, recovered from two rows of different values (if any)
         if len(torch.unique(together[:, j])) > 1:
             scale = (together[:, j].max() - together[:, j].min()) / (
-                original[:, j].max() - original[:, j].min())
+                original[:, j].max() - original[:, j].min()
+            )
             assert scale > 0
             mapped = (original[:, j] - original[:, j].min()) * scale + together[:, j].min()
-            torch.testing.assert_close(mapped.sort().values, together[:, j].sort().values,
-                                       atol=1e-5, rtol=1e-5)
-    assert torch.equal(torch.cat([tv.y_train, tv.y_val]).sort().values,
-                       split.y_train.sort().values)
+            torch.testing.assert_close(
+                mapped.sort().values, together[:, j].sort().values, atol=1e-5, rtol=1e-5
+            )
+    assert torch.equal(torch.cat([tv.y_train, tv.y_val]).sort().values, split.y_train.sort().values)
     counts = torch.bincount(tv.y_val, minlength=10)
     assert int(counts.min()) >= 28 and int(counts.max()) <= 32
     assert torch.equal(validation(split, 300, seed=0).y_val, tv.y_val)

@@ -16,15 +16,23 @@ def test_validation_rows_take_no_part_in_the_statistics():
     tv = validation(split, 300, seed=0)
     train64 = tv.x_train.double()
     varying = train64.std(dim=0, unbiased=False) > 0
-    torch.testing.assert_close(train64.mean(dim=0), torch.zeros(64, dtype=torch.float64),
-                               atol=1e-6, rtol=0)
-    torch.testing.assert_close(train64.std(dim=0, unbiased=False)[varying],
-                               torch.ones(int(varying.sum()), dtype=torch.float64),
-                               atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        train64.mean(dim=0), torch.zeros(64, dtype=torch.float64), atol=1e-6, rtol=0
+    )
+    torch.testing.assert_close(
+        train64.std(dim=0, unbiased=False)[varying],
+        torch.ones(int(varying.sum()), dtype=torch.float64),
+        atol=1e-5,
+        rtol=0,
+    )
     # changing the validation rows' values changes nothing about the training rows
     shifted = type(split)(split.x_train.clone(), split.y_train, split.x_test, split.y_test)
-    _, va = train_test_split(torch.arange(len(split.y_train)).numpy(), test_size=300,
-                             random_state=0, stratify=split.y_train.numpy())
+    _, va = train_test_split(
+        torch.arange(len(split.y_train)).numpy(),
+        test_size=300,
+        random_state=0,
+        stratify=split.y_train.numpy(),
+    )
     shifted.x_train[torch.as_tensor(va)] += 100.0
     assert torch.equal(validation(shifted, 300, seed=0).x_train, tv.x_train)
 

@@ -20,11 +20,14 @@ def test_deep_mlp_has_the_requested_shape_and_is_seeded():
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
 
 
-@pytest.mark.parametrize(("init", "gain", "expected_std"), [
-    ("he", 1.0, math.sqrt(2 / 400)),
-    ("he", 2.0, 2 * math.sqrt(2 / 400)),
-    ("xavier", 1.0, math.sqrt(6 / 700) / math.sqrt(3)),
-])
+@pytest.mark.parametrize(
+    ("init", "gain", "expected_std"),
+    [
+        ("he", 1.0, math.sqrt(2 / 400)),
+        ("he", 2.0, 2 * math.sqrt(2 / 400)),
+        ("xavier", 1.0, math.sqrt(6 / 700) / math.sqrt(3)),
+    ],
+)
 def test_initialize_gives_the_named_spread_and_zero_biases(init, gain, expected_std):
     torch.manual_seed(0)
     layer = initialize(nn.Sequential(nn.Linear(400, 300)), init, gain)[0]

@@ -87,8 +87,9 @@ def test_global_grad_norm_matches_pytorch_and_skips_missing_gradients():
     net = _net()
     net(torch.randn(16, 5)).pow(2).sum().backward()
     net[4].bias.grad = None
-    expected = torch.sqrt(sum((p.grad.double() ** 2).sum() for p in net.parameters()
-                              if p.grad is not None)).item()
+    expected = torch.sqrt(
+        sum((p.grad.double() ** 2).sum() for p in net.parameters() if p.grad is not None)
+    ).item()
     assert monitoring.global_grad_norm(net.parameters()) == pytest.approx(expected, rel=1e-12)
     assert monitoring.global_grad_norm(p for p in net.parameters()) == pytest.approx(expected)
     assert monitoring.global_grad_norm(nn.Linear(2, 2).parameters()) == 0.0
@@ -102,8 +103,9 @@ def test_update_ratio_is_the_relative_change_of_each_linear_weight():
     grads = [w.grad.clone() for w in monitoring.linear_weights(net)]
     torch.optim.SGD(net.parameters(), lr=0.1).step()
     ratio(net)
-    expected = [(0.1 * g).norm().item() / w.norm().item() for w, g in zip(weights, grads,
-                                                                         strict=True)]
+    expected = [
+        (0.1 * g).norm().item() / w.norm().item() for w, g in zip(weights, grads, strict=True)
+    ]
     assert len(ratio.ratios) == 1
     np.testing.assert_allclose(ratio.ratios[0], expected, rtol=1e-5)
     ratio(net)  # no step in between: nothing changed
@@ -111,6 +113,7 @@ def test_update_ratio_is_the_relative_change_of_each_linear_weight():
 
 
 # --- train(): the optional keyword arguments -------------------------------------------------
+
 
 def _data(n: int = 96, seed: int = 0):
     gen = torch.Generator().manual_seed(seed)
@@ -146,31 +149,58 @@ def test_train_with_defaults_is_the_original_loop():
 def test_train_records_the_gradient_norm_before_clipping_and_clips():
     x, y = _data()
     seen = []
-    clipped = training.train(_net(), x, y, epochs=1, lr=0.1, batch_size=96, clip_norm=1e-3,
-                             after_step=lambda m: seen.append(
-                                 monitoring.global_grad_norm(m.parameters())))
+    clipped = training.train(
+        _net(),
+        x,
+        y,
+        epochs=1,
+        lr=0.1,
+        batch_size=96,
+        clip_norm=1e-3,
+        after_step=lambda m: seen.append(monitoring.global_grad_norm(m.parameters())),
+    )
     plain = training.train(_net(), x, y, epochs=1, lr=0.1, batch_size=96)
     assert clipped.grad_norm[0] == pytest.approx(plain.grad_norm[0], rel=1e-6)
     assert clipped.grad_norm[0] > 1e-3 and seen[0] <= 1e-3 * (1 + 1e-5)
 
     largest = []
-    training.train(_net(), x, y, epochs=1, lr=0.1, batch_size=32, clip_value=1e-4,
-                   after_step=lambda m: largest.append(
-                       max(p.grad.abs().max().item() for p in m.parameters())))
+    training.train(
+        _net(),
+        x,
+        y,
+        epochs=1,
+        lr=0.1,
+        batch_size=32,
+        clip_value=1e-4,
+        after_step=lambda m: largest.append(max(p.grad.abs().max().item() for p in m.parameters())),
+    )
     assert max(largest) <= 1e-4 * (1 + 1e-6)
 
 
 def test_train_steps_a_scheduler_once_per_epoch():
     x, y = _data()
     history = training.train(
-        _net(), x, y, epochs=7, lr=0.4, batch_size=48,
-        scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5))
+        _net(),
+        x,
+        y,
+        epochs=7,
+        lr=0.4,
+        batch_size=48,
+        scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5),
+    )
     assert history.lr == pytest.approx([0.4 * 0.5 ** (t // 3) for t in range(7)], rel=1e-12)
     cosine = training.train(
-        _net(), x, y, epochs=5, lr=0.1, batch_size=48,
-        scheduler=lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4))
-    assert cosine.lr == pytest.approx([0.05 * (1 + math.cos(math.pi * t / 4)) for t in range(5)],
-                                      abs=1e-12)
+        _net(),
+        x,
+        y,
+        epochs=5,
+        lr=0.1,
+        batch_size=48,
+        scheduler=lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4),
+    )
+    assert cosine.lr == pytest.approx(
+        [0.05 * (1 + math.cos(math.pi * t / 4)) for t in range(5)], abs=1e-12
+    )
 
 
 def test_train_passes_momentum_and_weight_decay_to_the_optimizer():
@@ -190,8 +220,7 @@ def test_early_stopping_follows_the_patience_rule():
     early = training.train(_net(), x, y, xv, yv, epochs=60, lr=1.0, batch_size=16, patience=3)
     stop = len(early.test_loss)
     losses = full.test_loss
-    rule = [t for t in range(4, 61)
-            if min(losses[t - 3:t]) >= min(losses[:t - 3])]
+    rule = [t for t in range(4, 61) if min(losses[t - 3 : t]) >= min(losses[: t - 3])]
     assert early.test_loss == losses[:stop]
     assert rule, "this setting overfits, so the rule fires within 60 epochs"
     assert early.stopped_early and stop == rule[0] < 60
@@ -203,6 +232,7 @@ def test_after_epoch_is_called_in_eval_mode_with_the_epoch_index():
     x, y = _data()
     calls = []
     net = nn.Sequential(nn.Linear(5, 4), nn.Dropout(0.5), nn.Linear(4, 3))
-    training.train(net, x, y, epochs=3, lr=0.1,
-                   after_epoch=lambda m, epoch: calls.append((epoch, m.training)))
+    training.train(
+        net, x, y, epochs=3, lr=0.1, after_epoch=lambda m, epoch: calls.append((epoch, m.training))
+    )
     assert calls == [(0, False), (1, False), (2, False)]

@@ -32,14 +32,20 @@ def test_each_stacked_model_matches_training_it_alone(act, optimizer, lrs):
     x, y = _data()
     grid = [(lr, seed) for lr in lrs for seed in (0, 1, 2)]
     stacked = _models(act, grid)
-    losses = train_stacked(stacked, x, y, lrs=[lr for lr, _ in grid],
-                           seeds=[s for _, s in grid], epochs=3, batch_size=32,
-                           optimizer=optimizer)
+    losses = train_stacked(
+        stacked,
+        x,
+        y,
+        lrs=[lr for lr, _ in grid],
+        seeds=[s for _, s in grid],
+        epochs=3,
+        batch_size=32,
+        optimizer=optimizer,
+    )
     for (lr, seed), model, loss in zip(grid, stacked, losses, strict=True):
         torch.manual_seed(seed)
         alone = mlp(SIZES, act)
-        history = train(alone, x, y, epochs=3, lr=lr, batch_size=32, optimizer=optimizer,
-                        seed=seed)
+        history = train(alone, x, y, epochs=3, lr=lr, batch_size=32, optimizer=optimizer, seed=seed)
         for p, q in zip(model.parameters(), alone.parameters(), strict=True):
             torch.testing.assert_close(p, q, atol=1e-5, rtol=1e-4)
         assert loss == pytest.approx(history.train_loss, rel=1e-4, abs=1e-6)
@@ -73,11 +79,11 @@ def test_unsupported_models_and_arguments_are_refused():
     with pytest.raises(ValueError, match="one shared slope"):
         train_stacked([mlp(SIZES, lambda: nn.PReLU(16))], x, y, lrs=[0.1], seeds=[0])
     with pytest.raises(ValueError, match="layer types"):
-        train_stacked([mlp(SIZES, nn.ReLU), mlp(SIZES, nn.Tanh)], x, y, lrs=[0.1, 0.1],
-                      seeds=[0, 0])
+        train_stacked(
+            [mlp(SIZES, nn.ReLU), mlp(SIZES, nn.Tanh)], x, y, lrs=[0.1, 0.1], seeds=[0, 0]
+        )
     with pytest.raises(KeyError):
-        train_stacked(_models(nn.ReLU, [(0.1, 0)]), x, y, lrs=[0.1], seeds=[0],
-                      optimizer="rmsprop")
+        train_stacked(_models(nn.ReLU, [(0.1, 0)]), x, y, lrs=[0.1], seeds=[0], optimizer="rmsprop")
 
 
 def test_sgd_with_momentum_and_after_epoch_match_train():
@@ -91,20 +97,39 @@ def test_sgd_with_momentum_and_after_epoch_match_train():
         with torch.no_grad():
             seen.append((epoch, float(models[1](x).sum())))
 
-    train_stacked(stacked, x, y, lrs=[0.05, 0.1], seeds=[0, 1], epochs=3, batch_size=32,
-                  momentum=0.9, after_epoch=record)
+    train_stacked(
+        stacked,
+        x,
+        y,
+        lrs=[0.05, 0.1],
+        seeds=[0, 1],
+        epochs=3,
+        batch_size=32,
+        momentum=0.9,
+        after_epoch=record,
+    )
     assert [e for e, _ in seen] == [0, 1, 2]
     assert all(m.training for m in stacked)
     for (lr, seed), model in zip(grid, stacked, strict=True):
         torch.manual_seed(seed)
         alone = mlp(SIZES, nn.Tanh)
         alone_seen: list[float] = []
-        train(alone, x, y, epochs=3, lr=lr, batch_size=32, seed=seed, momentum=0.9,
-              after_epoch=lambda m, e, out=alone_seen: out.append(float(m(x).sum().detach())))
+        train(
+            alone,
+            x,
+            y,
+            epochs=3,
+            lr=lr,
+            batch_size=32,
+            seed=seed,
+            momentum=0.9,
+            after_epoch=lambda m, e, out=alone_seen: out.append(float(m(x).sum().detach())),
+        )
         for p, q in zip(model.parameters(), alone.parameters(), strict=True):
             torch.testing.assert_close(p, q, atol=1e-5, rtol=1e-4)
         if seed == 1:
             assert [v for _, v in seen] == pytest.approx(alone_seen, rel=1e-4, abs=1e-4)
     with pytest.raises(ValueError, match="momentum"):
-        train_stacked(_models(nn.ReLU, [(0.1, 0)]), x, y, lrs=[0.1], seeds=[0],
-                      optimizer="adam", momentum=0.9)
+        train_stacked(
+            _models(nn.ReLU, [(0.1, 0)]), x, y, lrs=[0.1], seeds=[0], optimizer="adam", momentum=0.9
+        )

@@ -59,10 +59,12 @@ def test_time_elementwise_gives_every_function_the_same_seeded_input_in_order():
         def fn(x: torch.Tensor) -> torch.Tensor:
             seen.setdefault(name, x.clone())
             return x
+
         return fn
 
-    result = timing.time_elementwise({"b": recorder("b"), "a": recorder("a")}, n=1000,
-                                     repeats=1, seed=3, dtype=torch.float64)
+    result = timing.time_elementwise(
+        {"b": recorder("b"), "a": recorder("a")}, n=1000, repeats=1, seed=3, dtype=torch.float64
+    )
     assert list(result) == ["b", "a"]
     assert all(isinstance(v, float) and v >= 0 for v in result.values())
     assert seen["a"].shape == (1000,) and seen["a"].dtype == torch.float64

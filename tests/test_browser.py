@@ -179,8 +179,10 @@ def broken_images(page: Page) -> list[str]:
 def anchors(path: Path) -> frozenset[str]:
     """The ids and names a link's #fragment can point at in the HTML file ``path``."""
     html = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-    return frozenset([e["id"] for e in html.find_all(id=True)]
-                     + [e["name"] for e in html.find_all(attrs={"name": True})])
+    return frozenset(
+        [e["id"] for e in html.find_all(id=True)]
+        + [e["name"] for e in html.find_all(attrs={"name": True})]
+    )
 
 
 def unresolved_links(page: Page, base: str, root: Path) -> list[str]:
@@ -208,8 +210,11 @@ def axe_violations(page: Page) -> list[dict]:
 
 def failing(violations: list[dict]) -> list[str]:
     """The violations of impact serious or critical, one line each."""
-    return [f"{v['id']} ({v['impact']}): {v['help']}; at {v['targets'][:3]}"
-            for v in violations if v["impact"] in FAILING_IMPACTS]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}; at {v['targets'][:3]}"
+        for v in violations
+        if v["impact"] in FAILING_IMPACTS
+    ]
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -277,8 +282,9 @@ def test_every_image_loaded(visits: dict[str, Visit], page: str) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_internal_link_and_anchor_resolves(visits: dict[str, Visit], built_book: Build,
-                                                 site: str, page: str) -> None:
+def test_every_internal_link_and_anchor_resolves(
+    visits: dict[str, Visit], built_book: Build, site: str, page: str
+) -> None:
     """Each link into the site points at a served file and, with a #fragment, an anchor in it."""
     missing = unresolved_links(visits[page].page, site, built_book.html)
     assert not missing, "\n".join(missing)
@@ -307,11 +313,12 @@ def test_offline_search_finds_each_chapter(browser: Browser, site: str, page: st
     visit = Visit(browser, site, f"search.html?q={quote(SEARCH_TERMS[page])}")
     try:
         visit.page.wait_for_function(
-            "() => document.querySelector('#search-results h2')?.textContent"
-            " === 'Search Results'")
+            "() => document.querySelector('#search-results h2')?.textContent === 'Search Results'"
+        )
         links = visit.page.evaluate(
             "() => [...document.querySelectorAll('#search-results ul.search a')]"
-            ".map(a => a.getAttribute('href'))")
+            ".map(a => a.getAttribute('href'))"
+        )
         assert any(urldefrag(link)[0] == f"{page}.html" for link in links), links
         assert not visit.problems, visit.problems
     finally:
@@ -348,8 +355,11 @@ def test_the_checks_catch_a_broken_page(browser: Browser, tmp_path: Path) -> Non
             assert any(i.endswith("missing.png") for i in images)
             assert "https://example.org/remote.png" in images
             assert unresolved_links(visit.page, base, tmp_path) == [
-                f"{base}broken.html#nowhere: no such anchor", f"{base}gone.html: no such file"]
-            assert any(v.startswith("image-alt (critical)")
-                       for v in failing(axe_violations(visit.page)))
+                f"{base}broken.html#nowhere: no such anchor",
+                f"{base}gone.html: no such file",
+            ]
+            assert any(
+                v.startswith("image-alt (critical)") for v in failing(axe_violations(visit.page))
+            )
         finally:
             visit.close()

@@ -72,6 +72,11 @@ def test_front_matter_meets_the_prose_and_figure_standard():
     for cell in front.figure_cells:
         assert cell.metadata["mystnb"].get("image", {}).get("alt", "").strip()
         assert cell.metadata["mystnb"]["figure"].get("caption", "").strip()
-    for heading in ("## What the course covers", "## Who this is for", "## How the exercises work",
-                    "## How grading works", "## Notation"):
+    for heading in (
+        "## What the course covers",
+        "## Who this is for",
+        "## How the exercises work",
+        "## How grading works",
+        "## Notation",
+    ):
         assert heading in front.prose

@@ -39,7 +39,7 @@ def contracts(assignment: str) -> dict[str, str]:
             continue
         heads = list(re.finditer(r"\*\*Contract of (.*?)\*\*", cell.source, re.DOTALL))
         for head, after in zip(heads, [*heads[1:], None], strict=False):
-            text = cell.source[head.start():after.start() if after else None]
+            text = cell.source[head.start() : after.start() if after else None]
             for name in re.findall(r"`(?:class )?(\w+)", head.group(1)):
                 found[name] = text
     return found
@@ -54,8 +54,11 @@ def contract_of(assignment: str, item: Item) -> str:
 def notebook_rules(assignment: str) -> str:
     """The notebook's "How this notebook is graded" cell, which holds the rules of every check."""
     notebook = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
-    return next(cell.source for cell in cells.read(notebook).cells
-                if cell.metadata.get("nbgrader", {}).get("grade_id") == "rules")
+    return next(
+        cell.source
+        for cell in cells.read(notebook).cells
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "rules"
+    )
 
 
 def arrays(value: object) -> list[np.ndarray]:
@@ -105,16 +108,20 @@ def test_no_nan_where_the_contract_excludes_it(assignment: str, item: Item):
     contract = contract_of(assignment, item)
     if not NO_NAN.search(contract):
         return
-    with_nan = [label for label, x in case_inputs(item)
-                if x.dtype.kind == "f" and np.isnan(x).any()]
+    with_nan = [
+        label for label, x in case_inputs(item) if x.dtype.kind == "f" and np.isnan(x).any()
+    ]
     assert not with_nan, f"{item.grade_id}: the contract excludes NaN, cases {with_nan} hold it"
 
 
 @pytest.mark.parametrize(("assignment", "item"), ITEMS, ids=IDS)
 def test_input_dtypes_are_the_contracts(assignment: str, item: Item):
     text = contract_of(assignment, item) + "\n" + notebook_rules(assignment)
-    outside = {f"{label}: {x.dtype}" for label, x in case_inputs(item)
-               if x.dtype.kind in "fiub" and not allowed_dtype(text, x.dtype)}
+    outside = {
+        f"{label}: {x.dtype}"
+        for label, x in case_inputs(item)
+        if x.dtype.kind in "fiub" and not allowed_dtype(text, x.dtype)
+    }
     assert not outside, f"{item.grade_id}: dtypes the contract does not name: {sorted(outside)}"
 
 
@@ -128,7 +135,8 @@ def test_overflow_rule_only_in_the_dtypes_the_contract_names(assignment: str, it
     assert sentence, f"{item.grade_id}: checks overflow warnings the contract does not mention"
     named = set(DTYPE.findall(sentence))
     assert not named or set(rules.no_overflow) <= named, (
-        f"{item.grade_id}: overflow checked in {rules.no_overflow}, the contract says {sentence!r}")
+        f"{item.grade_id}: overflow checked in {rules.no_overflow}, the contract says {sentence!r}"
+    )
 
 
 def test_the_scanner_finds_a_stricter_check():

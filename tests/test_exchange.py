@@ -35,8 +35,13 @@ def run(cwd: Path, *argv: str) -> str:
 
 
 def nbgrader(cwd: Path, exchange: Path, *args: str) -> str:
-    return run(cwd, f"{BIN}/nbgrader", *args, f"--Exchange.root={exchange}",
-               f"--CourseDirectory.course_id={COURSE_ID}")
+    return run(
+        cwd,
+        f"{BIN}/nbgrader",
+        *args,
+        f"--Exchange.root={exchange}",
+        f"--CourseDirectory.course_id={COURSE_ID}",
+    )
 
 
 def grade(course: Path, *args: str) -> str:
@@ -74,7 +79,8 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         shutil.copy(solution, folder)
     (course / "submitted" / "bob" / A / "timestamp.txt").write_text(ON_TIME)
     (course / "submitted" / "mallory" / A / "timestamp.txt").symlink_to(
-        course / "nbgrader_config.py")
+        course / "nbgrader_config.py"
+    )
     (course / "submitted" / "mallory" / A / "submission_secret.txt").mkdir()
     grade(course)
     return {"course": course, "exchange": exchange, "home": home}
@@ -98,7 +104,8 @@ def test_feedback_goes_back_through_the_exchange(course: dict[str, Path]):
     the very page the grader wrote."""
     page = course["course"] / "feedback" / "root" / A / f"{A}.html"
     assert (page.parent / "timestamp.txt").read_text() == (
-        course["course"] / "submitted" / "root" / A / "timestamp.txt").read_text()
+        course["course"] / "submitted" / "root" / A / "timestamp.txt"
+    ).read_text()
     assert "submitted 20" in page.read_text()
     # only root's submission came through the exchange, with the secret that names its page
     nbgrader(course["course"], course["exchange"], "release_feedback", A, "--student=root")
@@ -126,8 +133,11 @@ def test_late_penalty_and_extension_follow_nbgrader_config(course: dict[str, Pat
         gb.grant_extension(A, "mallory", days=1)  # no timestamp: never late anyway
     grade(where, "--force")
     rows = export(where)
-    assert (rows["root"]["raw_score"], rows["root"]["late_submission_penalty"],
-            rows["root"]["score"]) == ("15.0", "15.0", "0.0")
+    assert (
+        rows["root"]["raw_score"],
+        rows["root"]["late_submission_penalty"],
+        rows["root"]["score"],
+    ) == ("15.0", "15.0", "0.0")
     assert (rows["bob"]["late_submission_penalty"], rows["bob"]["score"]) == ("0.0", "15.0")
     assert rows["mallory"]["score"] == "15.0"
     with Gradebook(f"sqlite:///{where / 'gradebook.db'}") as gb:
@@ -145,8 +155,12 @@ def test_a_broken_late_penalty_setting_stops_the_grader_before_it_grades(tmp_pat
         f.write('\nc.LateSubmissionPlugin.penalty_method = "sometimes"\n')
     (course / "submitted" / "bob" / A).mkdir(parents=True)
     shutil.copy(ROOT / "solutions" / A / f"{A}.ipynb", course / "submitted" / "bob" / A)
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(course), A],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(course), A],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 2, done.stderr[-2000:]
     assert "nbgrader_config.py cannot be loaded" in done.stderr
     assert "'sometimes'" in done.stderr and "Traceback" not in done.stderr

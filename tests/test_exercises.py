@@ -39,8 +39,9 @@ def failing_items(assignment: str, overrides: dict[str, str]) -> dict[str, str]:
     reference = cells.define(solution(assignment))
     failed = {}
     for item in ASSIGNMENTS[assignment]:
-        outcome = run_item(item, functions(namespace, item),
-                           reference=functions(reference, item), hidden=True)
+        outcome = run_item(
+            item, functions(namespace, item), reference=functions(reference, item), hidden=True
+        )
         if not outcome.passed:
             failed[item.grade_id] = outcome.status
     return failed

@@ -211,8 +211,9 @@ def read_records(path: Path) -> list[dict]:
 
 def execute(notebook: nbformat.NotebookNode, env: dict[str, str], cwd: Path) -> None:
     """Run ``notebook`` in a fresh python3 kernel started with ``env`` added, in ``cwd``."""
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+    )
     client.execute(env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env})
 
 
@@ -230,8 +231,11 @@ def first_line(cell: str) -> str:
 
 
 def figure_cell_count(notebook: nbformat.NotebookNode) -> int:
-    return sum(1 for c in notebook.cells
-               if c.cell_type == "code" and "figure" in c.metadata.get("mystnb", {}))
+    return sum(
+        1
+        for c in notebook.cells
+        if c.cell_type == "code" and "figure" in c.metadata.get("mystnb", {})
+    )
 
 
 @pytest.fixture(scope="session")
@@ -241,8 +245,10 @@ def book_figures(request: pytest.FixtureRequest) -> dict[str, list[dict]]:
     build = request.getfixturevalue("built_book")
     notebooks = {p.stem: jupytext.read(p) for p in PAGES}
     by_page: dict[str, list[dict]] = {name: [] for name in notebooks}
-    sources = {name: {c.source.strip() for c in nb.cells if c.cell_type == "code"}
-               for name, nb in notebooks.items()}
+    sources = {
+        name: {c.source.strip() for c in nb.cells if c.cell_type == "code"}
+        for name, nb in notebooks.items()
+    }
     records = read_records(records_path(build.tree))
     assert records, f"the book build recorded no figure audit in {records_path(build.tree)}"
     for record in records:
@@ -261,10 +267,14 @@ def test_every_figure_of_the_page_was_audited(book_figures: dict[str, list[dict]
 
 
 @pytest.mark.parametrize("page", [p.stem for p in PAGES])
-def test_every_figure_plots_finite_non_empty_numbers(book_figures: dict[str, list[dict]],
-                                                     page: str):
-    bad = [f"cell starting {first_line(r['cell'])!r}:\n    " + "\n    ".join(r["problems"])
-           for r in book_figures.get(page, []) if r["problems"]]
+def test_every_figure_plots_finite_non_empty_numbers(
+    book_figures: dict[str, list[dict]], page: str
+):
+    bad = [
+        f"cell starting {first_line(r['cell'])!r}:\n    " + "\n    ".join(r["problems"])
+        for r in book_figures.get(page, [])
+        if r["problems"]
+    ]
     assert not bad, f"{page}: figures with empty, non-finite or non-numeric data\n" + "\n".join(bad)
 
 
@@ -279,38 +289,52 @@ BROKEN_CELLS = {
     "empty bar chart": "fig, ax = plt.subplots()\nax.bar([], [])\nplt.show()",
     "line of NaN": "fig, ax = plt.subplots()\nax.plot([0, 1, 2], [np.nan] * 3)\nplt.show()",
     "line with one infinity": (
-        "fig, ax = plt.subplots()\nax.plot([0, 1, 2], [1.0, np.inf, 2.0])\nplt.show()"),
+        "fig, ax = plt.subplots()\nax.plot([0, 1, 2], [1.0, np.inf, 2.0])\nplt.show()"
+    ),
     "bar heights are a dict's keys": (
         "cost = {'ReLU': 1.0, 'sigmoid': 3.2, 'tanh': 2.9}\n"
-        "fig, ax = plt.subplots()\nax.bar(list(cost), list(cost))\nplt.show()"),
+        "fig, ax = plt.subplots()\nax.bar(list(cost), list(cost))\nplt.show()"
+    ),
     "empty scatter": "fig, ax = plt.subplots()\nax.scatter([], [])\nplt.show()",
     "image with NaN": (
-        "fig, ax = plt.subplots()\nax.imshow(np.array([[1.0, np.nan], [0.0, 2.0]]))\nplt.show()"),
+        "fig, ax = plt.subplots()\nax.imshow(np.array([[1.0, np.nan], [0.0, 2.0]]))\nplt.show()"
+    ),
     "zero on a log axis": (
-        "fig, ax = plt.subplots()\nax.semilogy([0, 1, 2], [1.0, 0.0, 1e-3])\nplt.show()"),
+        "fig, ax = plt.subplots()\nax.semilogy([0, 1, 2], [1.0, 0.0, 1e-3])\nplt.show()"
+    ),
     "empty axes": "fig, (a1, a2) = plt.subplots(1, 2)\na1.plot([0, 1], [0, 1])\nplt.show()",
     "empty line, shown without plt.show": "fig, ax = plt.subplots()\nax.plot([], [])",
     "line marked as gaps, all NaN": (
-        "fig, ax = plt.subplots()\nax.plot([0, 1], [np.nan, np.nan], gid='gaps')\nplt.show()"),
+        "fig, ax = plt.subplots()\nax.plot([0, 1], [np.nan, np.nan], gid='gaps')\nplt.show()"
+    ),
     "fill_between of NaN": (
         "fig, ax = plt.subplots()\nax.fill_between([0, 1], [np.nan, np.nan], [1.0, 1.0])\n"
-        "plt.show()"),
+        "plt.show()"
+    ),
 }
-GOOD_CELL = ("fig, ax = plt.subplots(1, 3)\nax[0].plot([0, 1], [0, 1], label='x')\n"
-             "ax[0].axhline(0.5)\nax[0].scatter([0.5], [0.5])\nax[0].fill_between([0, 1], 0, 1)\n"
-             "ax[0].hist(np.arange(10.0))\nax[1].bar(['a', 'b'], [1.0, 2.5])\n"
-             "ax[1].set_yscale('log')\nax[2].imshow(np.eye(2))\n"
-             "ax[0].plot([0, 1, 2], [1.0, np.nan, 2.0], gid='gaps')\nplt.show()")
+GOOD_CELL = (
+    "fig, ax = plt.subplots(1, 3)\nax[0].plot([0, 1], [0, 1], label='x')\n"
+    "ax[0].axhline(0.5)\nax[0].scatter([0.5], [0.5])\nax[0].fill_between([0, 1], 0, 1)\n"
+    "ax[0].hist(np.arange(10.0))\nax[1].bar(['a', 'b'], [1.0, 2.5])\n"
+    "ax[1].set_yscale('log')\nax[2].imshow(np.eye(2))\n"
+    "ax[0].plot([0, 1, 2], [1.0, np.nan, 2.0], gid='gaps')\nplt.show()"
+)
 
 
 def broken_chapter() -> nbformat.NotebookNode:
     header = "import matplotlib.pyplot as plt\nimport numpy as np"
-    cells = [nbformat.v4.new_markdown_cell("# A broken chapter"),
-             nbformat.v4.new_code_cell(header), nbformat.v4.new_code_cell(GOOD_CELL)]
+    cells = [
+        nbformat.v4.new_markdown_cell("# A broken chapter"),
+        nbformat.v4.new_code_cell(header),
+        nbformat.v4.new_code_cell(GOOD_CELL),
+    ]
     cells += [nbformat.v4.new_code_cell(source) for source in BROKEN_CELLS.values()]
     notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     return notebook
 
 
@@ -320,8 +344,13 @@ def broken_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[s
     env = figure_audit_env(tmp_path_factory.mktemp("broken") / "repo")
     notebook = broken_chapter()
     execute(notebook, env, BOOK)
-    images = sum(1 for c in notebook.cells if c.cell_type == "code" for o in c.outputs
-                 if "image/png" in o.get("data", {}))
+    images = sum(
+        1
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if "image/png" in o.get("data", {})
+    )
     assert images == len(BROKEN_CELLS) + 1, "every figure is still displayed"
     found: dict[str, list[str]] = {}
     for record in read_records(Path(env["BOOK_FIGURE_AUDIT"])):

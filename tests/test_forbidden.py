@@ -9,8 +9,13 @@ from torch.nn.functional import relu as aliased_relu
 
 from autograder.forbidden import static_references, watch
 
-RELU = ("torch.relu", "torch.nn.functional.relu", "torch.nn.ReLU", "torch.Tensor.clamp",
-        "torch.clamp")
+RELU = (
+    "torch.relu",
+    "torch.nn.functional.relu",
+    "torch.nn.ReLU",
+    "torch.Tensor.clamp",
+    "torch.clamp",
+)
 X = torch.tensor([-1.0, 2.0])
 
 

@@ -64,8 +64,9 @@ def run(cwd: Path, *argv: str) -> str:
 
 
 def grade(course: Path, *args: str) -> str:
-    return run(course, sys.executable, "-m", "autograder", "grade", str(course), A, "--jobs", "2",
-               *args)
+    return run(
+        course, sys.executable, "-m", "autograder", "grade", str(course), A, "--jobs", "2", *args
+    )
 
 
 def export(course: Path) -> dict[str, dict[str, str]]:
@@ -84,8 +85,11 @@ def submit(course: Path, student: str, answers: dict[str, str]) -> None:
 def our_scores(course: Path, student: str) -> dict[str, float]:
     """grade_id -> points, as our grader's CSV has them."""
     with open(course / "grades" / f"{A}.csv", newline="") as f:
-        return {row["grade_id"]: float(row["points"]) for row in csv.DictReader(f)
-                if row["student_id"] == student}
+        return {
+            row["grade_id"]: float(row["points"])
+            for row in csv.DictReader(f)
+            if row["student_id"] == student
+        }
 
 
 @pytest.fixture(scope="module")
@@ -112,17 +116,20 @@ class Formgrader:
     def api(self, method: str, path: str, body: Any = None) -> Any:
         """Call ``/formgrader/api/<path>`` with the token, as formgrader's JavaScript does."""
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(f"{self.base}/formgrader/api/{path}", data=data,
-                                         method=method,
-                                         headers={"Authorization": f"token {self.token}",
-                                                  "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.base}/formgrader/api/{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=LONG / 1000) as response:
             return json.loads(response.read())
 
     def notebook_id(self, student: str) -> str:
         """The id of the student's submitted notebook (what a Manual Grading link opens)."""
-        (notebook,) = [n for n in self.api("GET", f"submitted_notebooks/{A}/{A}")
-                       if n["student"] == student]
+        (notebook,) = [
+            n for n in self.api("GET", f"submitted_notebooks/{A}/{A}") if n["student"] == student
+        ]
         return notebook["id"]
 
     def grade_of(self, student: str, grade_id: str) -> dict[str, Any]:
@@ -145,13 +152,20 @@ def server(course: Path) -> Iterator[Formgrader]:
     exchange = course.parent / "exchange"
     exchange.mkdir()
     log = open(course.parent / "server.log", "w")  # closed when the server stops
-    command = [str(BIN / "jupyter"), "server", "--no-browser", "--ip=127.0.0.1",
-               f"--port={port}", "--ServerApp.port_retries=0", f"--ServerApp.token={token}",
-               f"--ServerApp.root_dir={course}", f"--Exchange.root={exchange}"]
+    command = [
+        str(BIN / "jupyter"),
+        "server",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={course}",
+        f"--Exchange.root={exchange}",
+    ]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    process = subprocess.Popen(command, cwd=course, env=ENV, stdout=log,
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=course, env=ENV, stdout=log, stderr=subprocess.STDOUT)
     formgrader = Formgrader(f"http://127.0.0.1:{port}", token)
     try:
         deadline = time.monotonic() + 180
@@ -161,8 +175,10 @@ def server(course: Path) -> Iterator[Formgrader]:
                 break
             except (urllib.error.URLError, ConnectionError):
                 if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("the Jupyter server with formgrader did not start:\n"
-                                + (course.parent / "server.log").read_text()[-3000:])
+                    pytest.fail(
+                        "the Jupyter server with formgrader did not start:\n"
+                        + (course.parent / "server.log").read_text()[-3000:]
+                    )
                 time.sleep(0.5)
         yield formgrader
     finally:
@@ -203,7 +219,8 @@ def row(tab: Page, text: str) -> Locator:
 
 
 def test_manage_submissions_shows_each_submission_graded_with_its_score(
-        page: Page, server: Formgrader) -> None:
+    page: Page, server: Formgrader
+) -> None:
     page.goto(f"{server.base}/formgrader/manage_submissions/{A}")
     rows = page.locator("table tbody tr")
     expect(rows).to_have_count(len(STUDENTS))
@@ -214,7 +231,8 @@ def test_manage_submissions_shows_each_submission_graded_with_its_score(
 
 
 def test_manual_grading_lists_the_submissions_and_opens_one_with_answers_and_grade_boxes(
-        page: Page, server: Formgrader, course: Path) -> None:
+    page: Page, server: Formgrader, course: Path
+) -> None:
     page.goto(f"{server.base}/formgrader/gradebook/{A}/{A}")
     expect(page.locator("table tbody tr")).to_have_count(len(STUDENTS))
     for student, (_, score) in STUDENTS.items():
@@ -230,11 +248,11 @@ def test_manual_grading_lists_the_submissions_and_opens_one_with_answers_and_gra
     assert [boxes.nth(i).get_attribute("id") for i in range(len(TEST_CELLS))] == TEST_CELLS
     # each box's placeholder is the automatic score, our grader's
     scores = our_scores(course, "partial")
-    assert [float(boxes.nth(i).get_attribute("placeholder")) for i in range(len(TEST_CELLS))] \
-        == [scores[g] for g in TEST_CELLS]
+    assert [float(boxes.nth(i).get_attribute("placeholder")) for i in range(len(TEST_CELLS))] == [
+        scores[g] for g in TEST_CELLS
+    ]
     expect(page.locator(".output_stdout").filter(has_text="PASSED relu: NaN")).to_have_count(1)
-    expect(page.locator(".output_error").filter(
-        has_text="FAILED relu_scalar")).to_have_count(2)
+    expect(page.locator(".output_error").filter(has_text="FAILED relu_scalar")).to_have_count(2)
     assert "file missing" not in page.content()
 
 
@@ -255,12 +273,16 @@ def adjust(server: Formgrader, student: str, grade_id: str, score: float) -> dic
 
 
 def test_a_score_set_in_formgrader_reaches_export_and_the_feedback(
-        server: Formgrader, course: Path) -> None:
+    server: Formgrader, course: Path
+) -> None:
     saved = adjust(server, "partial", "relu_scalar_core", 1.0)
     assert (saved["auto_score"], saved["manual_score"]) == (0.0, 1.0)
     rows = export(course)
-    assert {s: rows[s]["score"] for s in STUDENTS} == {"full": "15.0", "partial": "5.0",
-                                                       "blank": "0.0"}
+    assert {s: rows[s]["score"] for s in STUDENTS} == {
+        "full": "15.0",
+        "partial": "5.0",
+        "blank": "0.0",
+    }
     # formgrader's Generate Feedback renders the graded notebook with the gradebook's scores
     done = server.api("POST", f"assignment/{A}/partial/generate_feedback")
     assert done["success"], done.get("error", "") + done.get("log", "")
@@ -278,21 +300,26 @@ def test_a_regrade_keeps_the_score_set_by_hand(server: Formgrader, course: Path)
     page = (course / "feedback" / "partial" / A / f"{A}.html").read_text()
     assert "5 / 15 points" in page and "set by your instructor; the check gave 0" in page
     # the other students' pages have no adjustment
-    assert "set by your instructor" not in (course / "feedback" / "full" / A /
-                                            f"{A}.html").read_text()
+    assert (
+        "set by your instructor" not in (course / "feedback" / "full" / A / f"{A}.html").read_text()
+    )
 
 
-@pytest.mark.skipif(not sandbox.privileged() and not CI,
-                    reason="the sandbox's file-system isolation needs root (CI runs as root)")
-def test_the_autograde_button_grades_in_our_sandbox(page: Page, server: Formgrader,
-                                                   course: Path) -> None:
+@pytest.mark.skipif(
+    not sandbox.privileged() and not CI,
+    reason="the sandbox's file-system isolation needs root (CI runs as root)",
+)
+def test_the_autograde_button_grades_in_our_sandbox(
+    page: Page, server: Formgrader, course: Path
+) -> None:
     """A submission whose answer cell writes a file outside the course: after the Autograde
     button, the file does not exist, and the gradebook holds our grader's scores."""
     outside = course.parent / "outside"
     outside.mkdir()
     escaped = outside / "escaped.txt"
-    submit(course, "mallory", {"relu": f"open({str(escaped)!r}, 'w').write('ran outside')\n"
-                                       + RELU})
+    submit(
+        course, "mallory", {"relu": f"open({str(escaped)!r}, 'w').write('ran outside')\n" + RELU}
+    )
     page.goto(f"{server.base}/formgrader/manage_submissions/{A}")
     mallory = row(page, "mallory")
     expect(mallory.locator("td").nth(3)).to_have_text("needs autograding")

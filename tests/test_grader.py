@@ -31,16 +31,21 @@ from conftest import ROOT
 A = "ex01_activations"
 ITEMS = [i.grade_id for i in ASSIGNMENTS[A]]
 POINTS = {i.grade_id: float(i.points) for i in ASSIGNMENTS[A]}
-BY_FUNCTION = {name: [g for g in ITEMS if g.startswith(name + "_") and
-                      not g.startswith(name + "_grad")]
-               for name in ("sigmoid", "sigmoid_grad", "tanh_grad", "collapse_linear")}
+BY_FUNCTION = {
+    name: [g for g in ITEMS if g.startswith(name + "_") and not g.startswith(name + "_grad")]
+    for name in ("sigmoid", "sigmoid_grad", "tanh_grad", "collapse_linear")
+}
 ALL_PASS = dict.fromkeys(ITEMS, "passed")
 SECRET = "SOLUTION-SECRET-7f3a"  # planted in the course's solutions, must never leak
 CI = os.environ.get("CI") == "true"
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    not sandbox.privileged() and not CI,
-    reason="the sandbox's file-system isolation needs root (CI runs these as root)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not sandbox.privileged() and not CI,
+        reason="the sandbox's file-system isolation needs root (CI runs these as root)",
+    ),
+]
 
 
 def solution() -> dict:
@@ -94,13 +99,18 @@ def to_markdown(grade_id: str):
                 cell["cell_type"] = "markdown"
                 cell.pop("outputs", None)
                 cell.pop("execution_count", None)
+
     return change
 
 
 def delete(grade_id: str):
     def change(nb: dict) -> None:
-        nb["cells"] = [c for c in nb["cells"]
-                       if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != grade_id]
+        nb["cells"] = [
+            c
+            for c in nb["cells"]
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != grade_id
+        ]
+
     return change
 
 
@@ -113,8 +123,10 @@ def schema_99(nb: dict) -> None:
 FORBIDDEN = dict.fromkeys(ITEMS, "forbidden")
 # sigmoid undefined (its cell raised before the def); sigmoid_grad calls it and fails
 LOST_SIGMOID = statuses(sigmoid="error", sigmoid_grad="failed")
-SIGMOID = ("def sigmoid(x):\n    z = np.exp(-np.abs(x))\n"
-           "    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))\n")
+SIGMOID = (
+    "def sigmoid(x):\n    z = np.exp(-np.abs(x))\n"
+    "    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))\n"
+)
 
 
 def corpus(course: Path) -> dict[str, tuple[object, dict[str, str]]]:
@@ -128,10 +140,19 @@ def corpus(course: Path) -> dict[str, tuple[object, dict[str, str]]]:
         "locked_cells_edited": (edit(solution(), locked_edited), ALL_PASS),
         "answer_deleted": (edit(solution(), delete("tanh_grad")), statuses(tanh_grad="missing")),
         "cells_reordered": (edit(solution(), lambda nb: nb["cells"].reverse()), ALL_PASS),
-        "cell_added": (edit(solution(), lambda nb: nb["cells"].append(nbformat.v4.new_code_cell(
-            "def sigmoid(x):\n    return 0 * x\n"))), ALL_PASS),
-        "answer_made_markdown": (edit(solution(), to_markdown("tanh_grad")),
-                                 statuses(tanh_grad="missing")),
+        "cell_added": (
+            edit(
+                solution(),
+                lambda nb: nb["cells"].append(
+                    nbformat.v4.new_code_cell("def sigmoid(x):\n    return 0 * x\n")
+                ),
+            ),
+            ALL_PASS,
+        ),
+        "answer_made_markdown": (
+            edit(solution(), to_markdown("tanh_grad")),
+            statuses(tanh_grad="missing"),
+        ),
         "metadata_stripped": (edit(solution(), strip_metadata), ALL_PASS),
         "schema_version_99": (edit(solution(), schema_99), ALL_PASS),
         "invalid_json": (b'{"cells": [', dict.fromkeys(ITEMS, "error")),
@@ -139,67 +160,138 @@ def corpus(course: Path) -> dict[str, tuple[object, dict[str, str]]]:
         "not_utf8": (b'{"cells": [], "x": "\xff\xfe"}', dict.fromkeys(ITEMS, "error")),
         "no_notebook": (None, dict.fromkeys(ITEMS, "missing")),
         "renamed": (("my_work.ipynb", solution()), ALL_PASS),
-        "infinite_loop": (with_answers(tanh_grad="def tanh_grad(x):\n    while True:\n"
-                                                 "        pass\n"),
-                          statuses(tanh_grad="timeout")),
-        "loop_ignoring_sigint": (with_answers(sigmoid_grad=(
-            "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-            "def sigmoid_grad(x):\n    while True:\n        pass\n")),
-            FORBIDDEN),
-        "memory_bomb": (with_answers(tanh_grad="def tanh_grad(x):\n    blocks = []\n"
-                                               "    while True:\n"
-                                               "        blocks.append(np.ones(10**7))\n"),
-                        statuses(tanh_grad="failed")),
-        "hundred_processes": (with_answers(collapse_linear=(
-            "import os\nfor _ in range(100):\n    if os.fork() == 0:\n"
-            "        import time\n        time.sleep(600)\n"
-            "def collapse_linear(W1, b1, W2, b2):\n    return W2 @ W1, W2 @ b1 + b2\n")),
-            FORBIDDEN),
-        "prints_100_mb": (with_answers(tanh_grad=(
-            "def tanh_grad(x):\n    t = np.tanh(x)\n    return 1 - t * t\n"
-            "for _ in range(100):\n    print('x' * 1_000_000)\n")), ALL_PASS),
-        "sys_exit": (with_answers(tanh_grad="import sys\nsys.exit(0)\n"),
-                     FORBIDDEN),
+        "infinite_loop": (
+            with_answers(tanh_grad="def tanh_grad(x):\n    while True:\n        pass\n"),
+            statuses(tanh_grad="timeout"),
+        ),
+        "loop_ignoring_sigint": (
+            with_answers(
+                sigmoid_grad=(
+                    "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                    "def sigmoid_grad(x):\n    while True:\n        pass\n"
+                )
+            ),
+            FORBIDDEN,
+        ),
+        "memory_bomb": (
+            with_answers(
+                tanh_grad="def tanh_grad(x):\n    blocks = []\n"
+                "    while True:\n"
+                "        blocks.append(np.ones(10**7))\n"
+            ),
+            statuses(tanh_grad="failed"),
+        ),
+        "hundred_processes": (
+            with_answers(
+                collapse_linear=(
+                    "import os\nfor _ in range(100):\n    if os.fork() == 0:\n"
+                    "        import time\n        time.sleep(600)\n"
+                    "def collapse_linear(W1, b1, W2, b2):\n    return W2 @ W1, W2 @ b1 + b2\n"
+                )
+            ),
+            FORBIDDEN,
+        ),
+        "prints_100_mb": (
+            with_answers(
+                tanh_grad=(
+                    "def tanh_grad(x):\n    t = np.tanh(x)\n    return 1 - t * t\n"
+                    "for _ in range(100):\n    print('x' * 1_000_000)\n"
+                )
+            ),
+            ALL_PASS,
+        ),
+        "sys_exit": (with_answers(tanh_grad="import sys\nsys.exit(0)\n"), FORBIDDEN),
         "exit_builtin": (with_answers(tanh_grad="exit()\n"), FORBIDDEN),
         "os_exit_at_top": (with_answers(collapse_linear="import os\nos._exit(0)\n"), FORBIDDEN),
-        "kills_the_grader": (with_answers(tanh_grad=(
-            "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
-            "def tanh_grad(x):\n    t = np.tanh(x)\n    return 1 - t * t\n")),
-            FORBIDDEN),
-        "erases_asserts": (with_answers(sigmoid=(
-            "get_ipython().input_transformers_post.append(\n"
-            "    lambda lines: [l for l in lines if 'assert' not in l and 'check' not in l])\n"
-            "def sigmoid(x):\n    return x\n")), FORBIDDEN),
-        "always_equal": (with_answers(sigmoid=(
-            "class Anything(np.ndarray):\n    def __eq__(self, other):\n        return True\n"
-            "    __ne__ = lambda self, other: False\n"
-            "def sigmoid(x):\n    return np.zeros_like(x).view(Anything)\n")),
-            statuses(sigmoid="failed", sigmoid_grad="failed")),
-        "equal_object": (with_answers(sigmoid=(
-            "class Yes:\n    def __eq__(self, other):\n        return True\n"
-            "    shape = dtype = None\n"
-            "def sigmoid(x):\n    return Yes()\n")),
-            statuses(sigmoid="failed", sigmoid_grad="failed")),
-        "patches_testing": (with_answers(sigmoid=(
-            "np.testing.assert_allclose = lambda *a, **k: None\n"
-            "def sigmoid(x):\n    return x\n")), FORBIDDEN),
-        "patches_the_checks": (with_answers(sigmoid=(
-            "import autograder.items as items\n"
-            "items.safe_probe = lambda item, case, fns: item.probe(case, *item.oracle)\n"
-            "def sigmoid(x):\n    return x\n")), FORBIDDEN),
-        "reads_solutions": (with_answers(sigmoid=(
-            f"SECRET = np.loadtxt({str(solutions_file)!r}, dtype=str, delimiter='\\x01')\n"
-            + SIGMOID)), LOST_SIGMOID),
-        "writes_gradebook": (with_answers(sigmoid=(
-            f"np.savetxt({str(gradebook)!r}, np.ones(3))\n" + SIGMOID)), LOST_SIGMOID),
-        "writes_submitted": (with_answers(sigmoid=(
-            f"np.savetxt({str(own_file)!r}, np.ones(3))\n" + SIGMOID)), LOST_SIGMOID),
-        "warns_but_correct": (with_answers(sigmoid=(
-            "import warnings\n"
-            "def sigmoid(x):\n    warnings.warn('I am noisy but right')\n"
-            "    print('debug output', x.shape)\n"
-            "    z = np.exp(-np.abs(x))\n    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))\n"
-        )), ALL_PASS),
+        "kills_the_grader": (
+            with_answers(
+                tanh_grad=(
+                    "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
+                    "def tanh_grad(x):\n    t = np.tanh(x)\n    return 1 - t * t\n"
+                )
+            ),
+            FORBIDDEN,
+        ),
+        "erases_asserts": (
+            with_answers(
+                sigmoid=(
+                    "get_ipython().input_transformers_post.append(\n"
+                    "    lambda lines: [l for l in lines "
+                    "if 'assert' not in l and 'check' not in l])\n"
+                    "def sigmoid(x):\n    return x\n"
+                )
+            ),
+            FORBIDDEN,
+        ),
+        "always_equal": (
+            with_answers(
+                sigmoid=(
+                    "class Anything(np.ndarray):\n"
+                    "    def __eq__(self, other):\n        return True\n"
+                    "    __ne__ = lambda self, other: False\n"
+                    "def sigmoid(x):\n    return np.zeros_like(x).view(Anything)\n"
+                )
+            ),
+            statuses(sigmoid="failed", sigmoid_grad="failed"),
+        ),
+        "equal_object": (
+            with_answers(
+                sigmoid=(
+                    "class Yes:\n    def __eq__(self, other):\n        return True\n"
+                    "    shape = dtype = None\n"
+                    "def sigmoid(x):\n    return Yes()\n"
+                )
+            ),
+            statuses(sigmoid="failed", sigmoid_grad="failed"),
+        ),
+        "patches_testing": (
+            with_answers(
+                sigmoid=(
+                    "np.testing.assert_allclose = lambda *a, **k: None\n"
+                    "def sigmoid(x):\n    return x\n"
+                )
+            ),
+            FORBIDDEN,
+        ),
+        "patches_the_checks": (
+            with_answers(
+                sigmoid=(
+                    "import autograder.items as items\n"
+                    "items.safe_probe = lambda item, case, fns: item.probe(case, *item.oracle)\n"
+                    "def sigmoid(x):\n    return x\n"
+                )
+            ),
+            FORBIDDEN,
+        ),
+        "reads_solutions": (
+            with_answers(
+                sigmoid=(
+                    f"SECRET = np.loadtxt({str(solutions_file)!r}, dtype=str, delimiter='\\x01')\n"
+                    + SIGMOID
+                )
+            ),
+            LOST_SIGMOID,
+        ),
+        "writes_gradebook": (
+            with_answers(sigmoid=(f"np.savetxt({str(gradebook)!r}, np.ones(3))\n" + SIGMOID)),
+            LOST_SIGMOID,
+        ),
+        "writes_submitted": (
+            with_answers(sigmoid=(f"np.savetxt({str(own_file)!r}, np.ones(3))\n" + SIGMOID)),
+            LOST_SIGMOID,
+        ),
+        "warns_but_correct": (
+            with_answers(
+                sigmoid=(
+                    "import warnings\n"
+                    "def sigmoid(x):\n    warnings.warn('I am noisy but right')\n"
+                    "    print('debug output', x.shape)\n"
+                    "    z = np.exp(-np.abs(x))\n"
+                    "    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))\n"
+                )
+            ),
+            ALL_PASS,
+        ),
         "magics": (with_answers(sigmoid="%matplotlib inline\n" + SIGMOID), ALL_PASS),
     }
 
@@ -234,17 +326,37 @@ def write_corpus(course: Path) -> dict[str, dict[str, str]]:
 
 
 def fingerprint(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def grade(course: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
     # 384 MB: the memory bomb reaches it in well under a second even where page faults are
     # slow (800 MB took 1.8 s on a loaded CI machine), so it fails with MemoryError long
     # before the 4-second timeout, which is what the corpus expects of it
-    return subprocess.run([sys.executable, "-m", "autograder", "grade", str(course), A,
-                           "--jobs", "2", "--timeout", "4", "--memory", "384", *args],
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(course),
+            A,
+            "--jobs",
+            "2",
+            "--timeout",
+            "4",
+            "--memory",
+            "384",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def read_csv(course: Path) -> list[dict[str, str]]:
@@ -277,8 +389,10 @@ def test_every_case_gets_its_expected_status_and_points(graded):
         points = float(row["points"])
         assert points == (POINTS[row["grade_id"]] if row["status"] == "passed" else 0.0), row
     assert set(got) == set(expected)
-    wrong = {s: {g: (got[s][g], want) for g, want in expected[s].items() if got[s][g] != want}
-             for s in expected}
+    wrong = {
+        s: {g: (got[s][g], want) for g, want in expected[s].items() if got[s][g] != want}
+        for s in expected
+    }
     assert not {s: w for s, w in wrong.items() if w}, wrong
 
 
@@ -301,8 +415,7 @@ def test_originals_and_solutions_are_unchanged_and_nothing_leaks(graded):
 def test_no_process_of_a_submission_survives(graded):
     for slot in range(2):
         uid = sandbox.FIRST_UID + slot
-        alive = [p for p in Path("/proc").iterdir() if p.name.isdigit()
-                 and _uid_of(p) == uid]
+        alive = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _uid_of(p) == uid]
         assert not alive, f"processes of uid {uid} still running: {alive}"
 
 
@@ -363,12 +476,18 @@ def test_sigkill_mid_batch_then_resume(tmp_path: Path):
     for n in range(12):
         folder = course / "submitted" / f"s{n:02d}" / A
         folder.mkdir(parents=True)
-        slow = with_answers(tanh_grad="def tanh_grad(x):\n    while True:\n        pass\n") \
-            if n % 3 == 0 else solution()
+        slow = (
+            with_answers(tanh_grad="def tanh_grad(x):\n    while True:\n        pass\n")
+            if n % 3 == 0
+            else solution()
+        )
         (folder / f"{A}.ipynb").write_text(json.dumps(slow))
-    process = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(course), A,
-                                "--timeout", "2"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "grade", str(course), A, "--timeout", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     results = course / "grades" / A
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(results.glob("*.json"))) < 3:
@@ -391,32 +510,48 @@ def test_sigkill_mid_batch_then_resume(tmp_path: Path):
 
 
 def test_setup_errors_exit_2_with_a_message(tmp_path: Path):
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "nope"),
-                           A], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(tmp_path / "nope"), A],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 2 and "is not a directory" in done.stderr
     course = make_course(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(course), "ex9"],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(course), "ex9"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 2 and "unknown assignment 'ex9'" in done.stderr
 
 
 def test_cells_module_still_reads_the_corpus_notebooks():
     """The fixtures above are real notebooks (a guard against testing malformed fixtures)."""
     nb = nbformat.reads(json.dumps(edit(solution(), schema_99)), as_version=4)
-    assert cells.answers(nb).keys() == {"sigmoid", "sigmoid_grad", "tanh_grad",
-                                        "collapse_linear"}
+    assert cells.answers(nb).keys() == {"sigmoid", "sigmoid_grad", "tanh_grad", "collapse_linear"}
 
 
 def test_every_grade_and_feedback_page_names_the_grader_version(graded):
     course, expected, *_ = graded
-    version = subprocess.run([sys.executable, "-c", "from autograder.grading import "
-                              "grader_version; print(grader_version())"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    version = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from autograder.grading import grader_version; print(grader_version())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert version.count("+") == 1 and not version.startswith("unknown"), version
     assert {row["grader"] for row in read_csv(course)} == {version}
     seed = (course / "grades" / A / "seed").read_text().strip()
     pages = list((course / "feedback").rglob("*.html"))
     assert len(pages) == len(expected)
     for page in pages:
-        assert f"Graded by activation-functions-course {version}, hidden cases from seed " \
-               f"{seed}." in page.read_text(), page
+        assert (
+            f"Graded by activation-functions-course {version}, hidden cases from seed "
+            f"{seed}." in page.read_text()
+        ), page

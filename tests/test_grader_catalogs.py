@@ -37,8 +37,9 @@ def test_grader_scores_every_catalog_answer_like_the_checks(assignment: str, tmp
     answers = {"solution": solved, "blank": {}}
     for n, entry in enumerate(wrong):
         answers[f"wrong{n:03d}"] = {**solved, **entry.answers}
-        expected[f"wrong{n:03d}"] = {g: entry.status if g in entry.loses else "passed"
-                                     for g in items}
+        expected[f"wrong{n:03d}"] = {
+            g: entry.status if g in entry.loses else "passed" for g in items
+        }
     for n, entry in enumerate(right):
         answers[f"right{n:03d}"] = {**solved, **entry.answers}
         expected[f"right{n:03d}"] = dict.fromkeys(items, "passed")
@@ -48,8 +49,12 @@ def test_grader_scores_every_catalog_answer_like_the_checks(assignment: str, tmp
         notebook = catalog.notebook_with(assignment, student_answers)
         nbformat.write(notebook, folder / f"{assignment}.ipynb")
 
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(course), assignment,
-                           "--jobs", "2"], capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(course), assignment, "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     got: dict[str, dict[str, str]] = {}
     with open(course / "grades" / f"{assignment}.csv", newline="") as f:
@@ -57,6 +62,8 @@ def test_grader_scores_every_catalog_answer_like_the_checks(assignment: str, tmp
             got.setdefault(row["student_id"], {})[row["grade_id"]] = row["status"]
     names = {f"wrong{n:03d}": w.name for n, w in enumerate(wrong)}
     names.update({f"right{n:03d}": r.name for n, r in enumerate(right)})
-    differences = {names.get(s, s): {g: (got[s][g], e[g]) for g in e if got[s][g] != e[g]}
-                   for s, e in expected.items()}
+    differences = {
+        names.get(s, s): {g: (got[s][g], e[g]) for g in e if got[s][g] != e[g]}
+        for s, e in expected.items()
+    }
     assert not {s: d for s, d in differences.items() if d}

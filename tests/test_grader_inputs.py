@@ -27,9 +27,13 @@ from conftest import ROOT
 A = "ex01_activations"
 CI = os.environ.get("CI") == "true"
 NOBODY = 65534
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    not sandbox.privileged() and not CI,
-    reason="the sandbox's file-system isolation needs root (CI runs these as root)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not sandbox.privileged() and not CI,
+        reason="the sandbox's file-system isolation needs root (CI runs these as root)",
+    ),
+]
 
 
 def make_course(root: Path, students: tuple[str, ...] = ("ada", "bob")) -> Path:
@@ -50,9 +54,14 @@ def add_submission(course: Path, student: str) -> None:
 
 
 def grade(course: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(course), A,
-                           "--jobs", "2", *args], capture_output=True, text=True,
-                          timeout=600, env=env, cwd=course)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(course), A, "--jobs", "2", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=course,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
@@ -83,8 +92,9 @@ def test_saved_results_follow_their_inputs_and_the_recorded_seed(course: Path, t
 
     # a grader whose checks differ by one comment line regrades everyone, then is stable
     copy = tmp_path / "grader"
-    shutil.copytree(ROOT / "autograder", copy / "autograder",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "autograder", copy / "autograder", ignore=shutil.ignore_patterns("__pycache__")
+    )
     checks = copy / "autograder" / "checks" / f"{A}.py"
     checks.write_text(checks.read_text() + "\n# a fixed check\n")
     fixed = {**os.environ, "PYTHONPATH": str(copy)}
@@ -116,23 +126,33 @@ def shared_course() -> Iterator[Path]:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root can grade as root")
-def test_what_root_writes_the_course_owner_reads_and_the_gradebook_they_write(
-        shared_course: Path):
+def test_what_root_writes_the_course_owner_reads_and_the_gradebook_they_write(shared_course: Path):
     grade(shared_course)
-    written = [p for top in ("grades", "feedback", "autograded")
-               for p in (shared_course / top).rglob("*") if p.is_file()]
+    written = [
+        p
+        for top in ("grades", "feedback", "autograded")
+        for p in (shared_course / top).rglob("*")
+        if p.is_file()
+    ]
     assert len(written) > 4 and (shared_course / "gradebook.db").is_file()
-    reader = ("import sys, sqlite3\n"
-              "for path in sys.argv[2:]:\n    open(path, 'rb').read()\n"
-              "db = sqlite3.connect(sys.argv[1])\n"
-              "db.execute('UPDATE grade SET manual_score = 1.0 WHERE manual_score IS NULL')\n"
-              "db.commit()\n")
+    reader = (
+        "import sys, sqlite3\n"
+        "for path in sys.argv[2:]:\n    open(path, 'rb').read()\n"
+        "db = sqlite3.connect(sys.argv[1])\n"
+        "db.execute('UPDATE grade SET manual_score = 1.0 WHERE manual_score IS NULL')\n"
+        "db.commit()\n"
+    )
     # the system's Python: the test's own lives under root's home, which nobody can enter
     python = shutil.which("python3", path="/usr/bin:/bin")
     assert python, "no python3 in /usr/bin or /bin"
-    done = subprocess.run([python, "-c", reader, str(shared_course / "gradebook.db"),
-                           *map(str, written)], user=NOBODY, group=NOBODY,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [python, "-c", reader, str(shared_course / "gradebook.db"), *map(str, written)],
+        user=NOBODY,
+        group=NOBODY,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     with sqlite3.connect(shared_course / "gradebook.db") as db:
         assert db.execute("SELECT count(*) FROM grade WHERE manual_score = 1.0").fetchone()[0]

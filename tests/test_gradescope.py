@@ -42,8 +42,22 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory, course: Path) -> Path:
     out = tmp_path_factory.mktemp("bundle") / "autograder.zip"
-    done = subprocess.run([sys.executable, "-m", "autograder", "gradescope", A, "-o", str(out),
-                           "--root", str(course)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "gradescope",
+            A,
+            "-o",
+            str(out),
+            "--root",
+            str(course),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     return out
 
@@ -63,10 +77,14 @@ def run_bundle(bundle: Path, root: Path, notebook: dict | None, name: str = f"{A
     (root / "submission").mkdir()
     if notebook is not None:
         (root / "submission" / name).write_text(json.dumps(notebook))
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(["bash", str(root / "run_autograder")], env=env, capture_output=True,
-                          text=True, timeout=600)
+    env = {
+        **os.environ,
+        "AUTOGRADER_ROOT": str(root),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    done = subprocess.run(
+        ["bash", str(root / "run_autograder")], env=env, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads((root / "results" / "results.json").read_text())
 
@@ -82,12 +100,18 @@ def notebook(folder: str, answers: dict[str, str] | None = None) -> dict:
 
 def test_bundle_holds_the_scripts_requirements_checks_and_solution(bundle: Path):
     names = set(zipfile.ZipFile(bundle).namelist())
-    assert {"setup.sh", "run_autograder", "requirements.txt", "source/assignment.json",
-            f"source/solutions/{A}/{A}.ipynb", f"source/exercises/{A}/{A}.ipynb",
-            "source/autograder/grading.py", f"source/autograder/checks/{A}.py"} <= names
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "requirements.txt",
+        "source/assignment.json",
+        f"source/solutions/{A}/{A}.ipynb",
+        f"source/exercises/{A}/{A}.ipynb",
+        "source/autograder/grading.py",
+        f"source/autograder/checks/{A}.py",
+    } <= names
     pins = zipfile.ZipFile(bundle).read("requirements.txt").decode().split()
-    assert any(p.startswith("torch==") for p in pins) and any(p.startswith("numpy==")
-                                                              for p in pins)
+    assert any(p.startswith("torch==") for p in pins) and any(p.startswith("numpy==") for p in pins)
 
 
 def check_format(results: dict) -> None:
@@ -115,12 +139,15 @@ def test_blank_gets_zero_with_readable_output(bundle: Path, tmp_path: Path):
     assert "graded my_copy.ipynb" in results["output"]
 
 
-@pytest.mark.skipif(not sandbox.privileged() and os.environ.get("CI") != "true",
-                    reason="the sandbox's privilege drop needs root (CI runs this as root)")
+@pytest.mark.skipif(
+    not sandbox.privileged() and os.environ.get("CI") != "true",
+    reason="the sandbox's privilege drop needs root (CI runs this as root)",
+)
 def test_hostile_submission_scores_zero_and_the_grader_survives(bundle: Path, tmp_path: Path):
     solved = {k: v for k, v in _answers(notebook("solutions")).items()}
-    results = run_bundle(bundle, tmp_path, notebook("solutions", {**solved,
-                                                                   "relu_scalar": HOSTILE}))
+    results = run_bundle(
+        bundle, tmp_path, notebook("solutions", {**solved, "relu_scalar": HOSTILE})
+    )
     check_format(results)
     assert results["score"] == 0
     assert "uses import os" in results["tests"][0]["output"]
@@ -133,8 +160,11 @@ def test_missing_notebook_is_reported(bundle: Path, tmp_path: Path):
 
 
 def _answers(nb: dict) -> dict[str, str]:
-    return {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"])
-            for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    return {
+        c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"])
+        for c in nb["cells"]
+        if c.get("metadata", {}).get("nbgrader", {}).get("solution")
+    }
 
 
 def test_bundle_runs_its_own_copy_of_the_grader(bundle: Path, tmp_path: Path):
@@ -142,12 +172,21 @@ def test_bundle_runs_its_own_copy_of_the_grader(bundle: Path, tmp_path: Path):
     with zipfile.ZipFile(bundle) as z:
         z.extractall(tmp_path)
     (tmp_path / "source" / "autograder" / "__main__.py").write_text(
-        "import sys\nprint('the bundled grader ran with', sys.argv[1])\n")
+        "import sys\nprint('the bundled grader ran with', sys.argv[1])\n"
+    )
     (tmp_path / "submission").mkdir()
-    env = {**os.environ, "AUTOGRADER_ROOT": str(tmp_path),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(["bash", str(tmp_path / "run_autograder")], env=env,
-                          capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "AUTOGRADER_ROOT": str(tmp_path),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    done = subprocess.run(
+        ["bash", str(tmp_path / "run_autograder")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "the bundled grader ran with gradescope-run\n"
 
@@ -182,11 +221,18 @@ def test_setup_sh_builds_a_python_311_environment_that_grades(bundle: Path, tmp_
         (bin_ / name).chmod(0o755)
     log = tmp_path / "apt.log"
     real_python = Path(sys._base_executable).resolve()  # noqa: SLF001 - the venv's interpreter
-    env = {**os.environ, "PATH": str(bin_), "AUTOGRADER_ROOT": str(root), "LOG": str(log),
-           "BIN": str(bin_), "REAL_PYTHON": str(real_python),
-           "TORCH_INDEX": ""}  # PyTorch's index is out of reach here; pip's own config serves
-    done = subprocess.run(["/bin/bash", str(root / "setup.sh")], env=env, capture_output=True,
-                          text=True, timeout=900)
+    env = {
+        **os.environ,
+        "PATH": str(bin_),
+        "AUTOGRADER_ROOT": str(root),
+        "LOG": str(log),
+        "BIN": str(bin_),
+        "REAL_PYTHON": str(real_python),
+        "TORCH_INDEX": "",
+    }  # PyTorch's index is out of reach here; pip's own config serves
+    done = subprocess.run(
+        ["/bin/bash", str(root / "setup.sh")], env=env, capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert log.read_text().splitlines() == [
         "apt-get update -qq",
@@ -198,15 +244,23 @@ def test_setup_sh_builds_a_python_311_environment_that_grades(bundle: Path, tmp_
     ]
     python = root / "venv" / "bin" / "python"
     pins = zipfile.ZipFile(bundle).read("requirements.txt").decode().split()
-    versions = subprocess.run([str(python), "-c", VERSIONS, *(p.split("==")[0] for p in pins)],
-                              capture_output=True, text=True, check=True).stdout.split()
+    versions = subprocess.run(
+        [str(python), "-c", VERSIONS, *(p.split("==")[0] for p in pins)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert versions == pins
     nb = notebook("solutions")
     (root / "submission").mkdir()
     (root / "submission" / f"{A}.ipynb").write_text(json.dumps(nb))
-    done = subprocess.run(["/bin/bash", str(root / "run_autograder")],
-                          env={**env, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        ["/bin/bash", str(root / "run_autograder")],
+        env={**env, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((root / "results" / "results.json").read_text())
     check_format(results)

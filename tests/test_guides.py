@@ -47,8 +47,10 @@ def autograder_options() -> dict[str, set[str]]:
     from autograder.cli import parser
 
     (commands,) = [a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)]
-    return {name: {o for a in sub._actions for o in a.option_strings}
-            for name, sub in commands.choices.items()}
+    return {
+        name: {o for a in sub._actions for o in a.option_strings}
+        for name, sub in commands.choices.items()
+    }
 
 
 def makefile_targets() -> set[str]:
@@ -91,8 +93,12 @@ def test_long_options_in_the_docs_exist():
     known |= {f"--{flag}" for app in (GenerateAssignmentApp, AutogradeApp) for flag in app.flags}
     known |= {f"--{alias}" for alias in DbAssignmentAddApp.aliases}
     known |= {o for p in build.params for o in p.opts}
-    pip_help = subprocess.run([sys.executable, "-m", "pip", "install", "--help"],
-                              capture_output=True, text=True, check=True).stdout
+    pip_help = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     known |= set(re.findall(r"--[a-z][a-z-]*", pip_help))
     for doc, options in mentioned(r"(?<![\w-])(--[a-z][a-z-]*)").items():
         unknown = options - known
@@ -120,7 +126,7 @@ def test_every_phony_target_has_a_rule_and_a_description():
 def test_make_publish_pushes_only_when_asked(push: str | None):
     args = ["make", "-n", "publish"] + ([f"PUSH={push}"] if push else [])
     plan = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    command = plan[plan.index("ghp-import"):].split("_build/html")[0]
+    command = plan[plan.index("ghp-import") :].split("_build/html")[0]
     assert "--no-jekyll" in command and "--branch gh-pages" in command
     assert ("--push" in command) == bool(push)
 
@@ -176,8 +182,9 @@ def test_the_guides_install_what_the_set_up_cell_installs():
     wheel page the notebooks' set-up cell installs from."""
     name = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
     (package,) = re.findall(r'^PACKAGE = "(.*)"$', SETUP_CELL, flags=re.M)
-    installs = re.findall(r"^pip install (\S+) jupyterlab (--find-links \S+)$",
-                          code("book/students.md"), flags=re.M)
+    installs = re.findall(
+        r"^pip install (\S+) jupyterlab (--find-links \S+)$", code("book/students.md"), flags=re.M
+    )
     assert installs == [(name, package.split(" ", 1)[1])]
     assert package.split()[0] == name
 

@@ -95,8 +95,9 @@ class Lab:
 
     def api(self, method: str, path: str) -> object:
         """Call the server's REST API; the decoded JSON answer (None for an empty one)."""
-        request = urllib.request.Request(f"{self.base}{path}", method=method,
-                                         headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            f"{self.base}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(request, timeout=30) as answer:
             body = answer.read()
         return json.loads(body) if body else None
@@ -116,8 +117,10 @@ def free_port() -> int:
 def copy_release(root: Path, folder: str, assignment: str) -> str:
     """Copy ``exercises/<assignment>/<assignment>.ipynb`` to ``root/folder/``; its server path."""
     (root / folder).mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ROOT / "exercises" / assignment / f"{assignment}.ipynb",
-                    root / folder / f"{assignment}.ipynb")
+    shutil.copyfile(
+        ROOT / "exercises" / assignment / f"{assignment}.ipynb",
+        root / folder / f"{assignment}.ipynb",
+    )
     return f"{folder}/{assignment}.ipynb"
 
 
@@ -128,16 +131,22 @@ def user_settings(home: Path) -> dict[str, str]:
     for path in dirs.values():
         path.mkdir(parents=True)
     app = {"expose_app_in_browser": True}
-    (dirs["config"] / "jupyter_server_config.json").write_text(json.dumps(
-        {"LabApp": app, "JupyterNotebookApp": app}))
+    (dirs["config"] / "jupyter_server_config.json").write_text(
+        json.dumps({"LabApp": app, "JupyterNotebookApp": app})
+    )
     news = dirs["config"] / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)
-    (news / "notification.jupyterlab-settings").write_text(json.dumps(
-        {"fetchNews": "false", "checkForUpdates": False}))
-    return {"JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_DATA_DIR": str(dirs["data"]),
-            "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "IPYTHONDIR": str(dirs["ipython"]),
-            "JUPYTERLAB_SETTINGS_DIR": str(dirs["config"] / "lab" / "user-settings"),
-            "JUPYTERLAB_WORKSPACES_DIR": str(dirs["data"] / "lab" / "workspaces")}
+    (news / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    return {
+        "JUPYTER_CONFIG_DIR": str(dirs["config"]),
+        "JUPYTER_DATA_DIR": str(dirs["data"]),
+        "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
+        "IPYTHONDIR": str(dirs["ipython"]),
+        "JUPYTERLAB_SETTINGS_DIR": str(dirs["config"] / "lab" / "user-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(dirs["data"] / "lab" / "workspaces"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -147,33 +156,44 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     root = home / "work"
     root.mkdir()
     port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, **user_settings(home),
-           "PATH": f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
-    command = [str(Path(sys.prefix) / "bin" / "jupyter"), "lab", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-               f"--ServerApp.root_dir={root}"]
+    env = {
+        **os.environ,
+        **user_settings(home),
+        "PATH": f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    command = [
+        str(Path(sys.prefix) / "bin" / "jupyter"),
+        "lab",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.open_browser=False",
+        f"--ServerApp.root_dir={root}",
+    ]
     if os.geteuid() == 0:
         command.append("--allow-root")
     log = home / "server.log"
     with log.open("wb") as out:
         # in root: nbgrader's Validate reads nbgrader_config.py from the server's working folder
-        server = subprocess.Popen(command, cwd=root, env=env, stdout=out,
-                                  stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
     instance = Lab(f"http://127.0.0.1:{port}/", token, root, log)
     try:
         deadline = time.monotonic() + SERVER_START_S
         while True:
             if server.poll() is not None:
-                pytest.fail(f"jupyter lab exited with {server.returncode}:\n"
-                            f"{log.read_text()[-3000:]}")
+                pytest.fail(
+                    f"jupyter lab exited with {server.returncode}:\n{log.read_text()[-3000:]}"
+                )
             try:
                 instance.api("GET", "api/status")
                 break
             except (URLError, ConnectionError):
                 if time.monotonic() > deadline:
-                    pytest.fail(f"jupyter lab did not answer within {SERVER_START_S} s:\n"
-                                f"{log.read_text()[-3000:]}")
+                    pytest.fail(
+                        f"jupyter lab did not answer within {SERVER_START_S} s:\n"
+                        f"{log.read_text()[-3000:]}"
+                    )
                 time.sleep(0.25)
         yield instance
     finally:
@@ -236,8 +256,7 @@ def wait_for_run_all(page: Page) -> list[dict]:
         elif counts[0] is not None and now - still_since > 5:
             return cells
         if now > deadline:
-            pytest.fail(f"Run All had not finished after {RUN_ALL_S} s; execution counts: "
-                        f"{counts}")
+            pytest.fail(f"Run All had not finished after {RUN_ALL_S} s; execution counts: {counts}")
         page.wait_for_timeout(250)
 
 
@@ -247,13 +266,16 @@ def wait_for_runs(page: Page, indices: list[int], before: dict[int, int | None])
     deadline = time.monotonic() + CELL_S
     while True:
         cells = {c["index"]: c for c in code_cells(page)}
-        done = all(cells[i]["count"] is not None and cells[i]["count"] != before.get(i)
-                   for i in indices)
+        done = all(
+            cells[i]["count"] is not None and cells[i]["count"] != before.get(i) for i in indices
+        )
         if done and page.evaluate(KERNEL_IDLE):
             return list(cells.values())
         if time.monotonic() > deadline:
-            pytest.fail(f"cells {indices} had not run after {CELL_S} s: "
-                        f"{[(i, cells[i]['count']) for i in indices]}")
+            pytest.fail(
+                f"cells {indices} had not run after {CELL_S} s: "
+                f"{[(i, cells[i]['count']) for i in indices]}"
+            )
         page.wait_for_timeout(200)
 
 
@@ -286,9 +308,13 @@ def run_from(page: Page, index: int, count: int) -> list[dict]:
 def release_checks(path: Path) -> list[str]:
     """The grade_ids of the check cells of a notebook, from its nbgrader metadata."""
     nb = nbformat.read(path, as_version=4)
-    return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
-            and not c.metadata["nbgrader"].get("solution")]
+    return [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in nb.cells
+        if c.cell_type == "code"
+        and c.metadata.get("nbgrader", {}).get("grade")
+        and not c.metadata["nbgrader"].get("solution")
+    ]
 
 
 @pytest.mark.slow
@@ -305,18 +331,23 @@ def test_restart_and_run_all_shows_every_check(page: Page, lab: Lab, assignment:
     never_ran = [c for c in cells if c["count"] is None]
     if never_ran:
         last = [c for c in cells if c["count"] is not None][-1]
-        pytest.fail(f"Run All stopped at cell {last['index']}: {len(never_ran)} of {len(cells)} "
-                    f"code cells never ran. That cell shows:\n{text_of(last)}")
+        pytest.fail(
+            f"Run All stopped at cell {last['index']}: {len(never_ran)} of {len(cells)} "
+            f"code cells never ran. That cell shows:\n{text_of(last)}"
+        )
     checks = by_grade_id(cells)
     for grade_id in expected:
         shown = text_of(checks[grade_id])
         assert shown.count(NOT_IMPLEMENTED) == 1, (
             f"check cell {grade_id} should show its 'not implemented' report once; it "
-            f"shows:\n{shown}")
+            f"shows:\n{shown}"
+        )
     for cell in cells:
         frame = GRADER_FRAME.search(text_of(cell))
-        assert frame is None, (f"cell {cell['index']} shows a traceback frame of the grader "
-                               f"({frame[0]}):\n{text_of(cell)}")
+        assert frame is None, (
+            f"cell {cell['index']} shows a traceback frame of the grader "
+            f"({frame[0]}):\n{text_of(cell)}"
+        )
 
 
 WRONG_RELU = ["def relu(x):", "    return np.where(x > 0, x, 0)"]
@@ -379,10 +410,12 @@ def test_validate_lists_each_failing_check_once(page: Page, lab: Lab) -> None:
     failures = shown.split("The following cell failed:")[1:]
     listed = [re.match(r'\s*check\("(\w+)"', f) for f in failures]
     assert [m[1] if m else f[:200] for m, f in zip(listed, failures, strict=True)] == expected, (
-        f"Validate should list every check of the blank release, in order:\n{shown}")
+        f"Validate should list every check of the blank release, in order:\n{shown}"
+    )
     for grade_id, failure in zip(expected, failures, strict=True):
         assert failure.count(NOT_IMPLEMENTED) == 1, (
-            f"Validate should show {grade_id}'s report once:\n{failure}")
+            f"Validate should show {grade_id}'s report once:\n{failure}"
+        )
     frame = GRADER_FRAME.search(shown)
     assert frame is None, f"Validate shows a traceback frame of the grader ({frame[0]}):\n{shown}"
     dialog.locator("button", has_text="Ok").click()

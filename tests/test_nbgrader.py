@@ -27,8 +27,14 @@ ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
 def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd, env=ENV, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [str(BIN / "nbgrader"), *args],
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,19 +60,29 @@ def test_committed_release_is_what_nbgrader_generates(course: Path, assignment: 
         return
     fresh, kept = json.loads(generated), json.loads(committed)
     if [c["source"] for c in fresh["cells"]] == [c["source"] for c in kept["cells"]]:
-        pytest.fail(f"exercises/{name} has the cells nbgrader generates but other metadata or "
-                    "outputs: an editor saved it (JupyterLab's autosave adds the kernel's "
-                    "language_info). Restore it with `git checkout exercises/`, and work on a "
-                    "copy as the students' guide says")
+        pytest.fail(
+            f"exercises/{name} has the cells nbgrader generates but other metadata or "
+            "outputs: an editor saved it (JupyterLab's autosave adds the kernel's "
+            "language_info). Restore it with `git checkout exercises/`, and work on a "
+            "copy as the students' guide says"
+        )
     pytest.fail(f"exercises/{name} is out of date with solutions/: run `make exercises`")
 
 
 def test_validate_passes_every_solution_and_fails_every_blank():
-    notebooks = [ROOT / folder / a / f"{a}.ipynb" for a in ASSIGNMENTS
-                 for folder in ("solutions", "exercises")]
+    notebooks = [
+        ROOT / folder / a / f"{a}.ipynb"
+        for a in ASSIGNMENTS
+        for folder in ("solutions", "exercises")
+    ]
     with ThreadPoolExecutor(max_workers=2) as pool:  # two kernels at a time on two cores
-        done = dict(zip(notebooks, pool.map(
-            lambda path: nbgrader("validate", str(path), cwd=ROOT), notebooks), strict=True))
+        done = dict(
+            zip(
+                notebooks,
+                pool.map(lambda path: nbgrader("validate", str(path), cwd=ROOT), notebooks),
+                strict=True,
+            )
+        )
     for assignment in ASSIGNMENTS:
         name = f"{assignment}/{assignment}.ipynb"
         good = done[ROOT / "solutions" / name]
@@ -87,8 +103,11 @@ def test_autograde_gives_full_zero_and_partial_scores(course: Path):
     courses = {}
     for assignment, items in ASSIGNMENTS.items():
         courses[assignment] = course.parent / f"autograde-{assignment}"
-        shutil.copytree(course, courses[assignment], ignore=shutil.ignore_patterns(
-            "submitted", "autograded", "feedback"))
+        shutil.copytree(
+            course,
+            courses[assignment],
+            ignore=shutil.ignore_patterns("submitted", "autograded", "feedback"),
+        )
         solved = cells.answers(cells.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb"))
         mistakes = catalog.load(assignment)[0]
         first, last = mistakes[0], mistakes[-1]  # two mistakes of the catalog
@@ -104,12 +123,19 @@ def test_autograde_gives_full_zero_and_partial_scores(course: Path):
             notebook = catalog.notebook_with(assignment, answers)
             nbformat.write(notebook, folder / f"{assignment}.ipynb")
             expected[student, assignment] = {
-                i.grade_id: 0.0 if i.grade_id in lost else float(i.points) for i in items}
+                i.grade_id: 0.0 if i.grade_id in lost else float(i.points) for i in items
+            }
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = dict(zip(ASSIGNMENTS, pool.map(
-            lambda a: nbgrader("autograde", a, "--create", cwd=courses[a]), ASSIGNMENTS),
-            strict=True))
+        runs = dict(
+            zip(
+                ASSIGNMENTS,
+                pool.map(
+                    lambda a: nbgrader("autograde", a, "--create", cwd=courses[a]), ASSIGNMENTS
+                ),
+                strict=True,
+            )
+        )
     for assignment, done in runs.items():
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         with Gradebook(f"sqlite:///{courses[assignment] / 'gradebook.db'}") as gradebook:
@@ -120,15 +146,18 @@ def test_autograde_gives_full_zero_and_partial_scores(course: Path):
 
     # our grader, on a copy of the same submissions, gives the same score to every item
     ours = course.parent / "ours"
-    shutil.copytree(course, ours, ignore=shutil.ignore_patterns("gradebook.db", "autograded",
-                                                                "feedback"))
+    shutil.copytree(
+        course, ours, ignore=shutil.ignore_patterns("gradebook.db", "autograded", "feedback")
+    )
     for assignment in ASSIGNMENTS:
-        shutil.copytree(courses[assignment] / "submitted", ours / "submitted",
-                        dirs_exist_ok=True)
+        shutil.copytree(courses[assignment] / "submitted", ours / "submitted", dirs_exist_ok=True)
     for assignment in ASSIGNMENTS:
-        done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(ours),
-                               assignment, "--jobs", "2"], capture_output=True, text=True,
-                              timeout=600)
+        done = subprocess.run(
+            [sys.executable, "-m", "autograder", "grade", str(ours), assignment, "--jobs", "2"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         with open(ours / "grades" / f"{assignment}.csv", newline="") as f:
             for row in csv.DictReader(f):

@@ -20,7 +20,8 @@ from autograder import sandbox
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(
     not sandbox.privileged(),
-    reason="the uid reaper needs root (it is what drops each child to its own uid)")
+    reason="the uid reaper needs root (it is what drops each child to its own uid)",
+)
 
 SCENARIO = textwrap.dedent("""
     import json, os, sys, time
@@ -71,9 +72,13 @@ SCENARIO = textwrap.dedent("""
 
 
 def run(kind: str, tmp_path) -> dict:
-    done = subprocess.run([sys.executable, "-c", SCENARIO, kind, str(tmp_path / "scratch")],
-                          capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, "-c", SCENARIO, kind, str(tmp_path / "scratch")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -129,15 +129,19 @@ def test_the_wheel_holds_the_packages_and_no_solution():
 
 
 def errors(nb: nbformat.NotebookNode) -> list[str]:
-    return [outputs(c) for c in nb.cells if c.cell_type == "code"
-            and any(o.output_type == "error" for o in c.get("outputs", []))]
+    return [
+        outputs(c)
+        for c in nb.cells
+        if c.cell_type == "code" and any(o.output_type == "error" for o in c.get("outputs", []))
+    ]
 
 
 def filled(assignment: str) -> nbformat.NotebookNode:
     """The release with every answer cell replaced by the reference answer (by grade_id)."""
     nb = nbformat.read(release(assignment), as_version=4)
-    reference = cells.answers(nbformat.read(
-        ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4))
+    reference = cells.answers(
+        nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    )
     for cell in nb.cells:
         if cells.is_answer(cell):
             cell.source = reference[nbgrader_meta(cell)["grade_id"]]
@@ -171,6 +175,7 @@ def run_exercise(student: StudentEnv, assignment: str, workdir: Path) -> Exercis
 
 def run_all(jobs: dict[str, Callable[[], object]]) -> dict[str, object]:
     """Run the jobs two at a time (two kernels); each result is its value or its exception."""
+
     def guarded(job: Callable[[], object]) -> object:
         try:
             return job()
@@ -205,13 +210,13 @@ def student(tmp_path_factory: pytest.TempPathFactory, student_env: StudentEnv) -
     """Both environments, and each exercise run in each, two kernels at a time, the later
     (longer) ones first so that the two kernels finish close together."""
     root = tmp_path_factory.mktemp("student")
-    envs = {"numpy2": student_env,
-            "numpy1": numpy_overlay(root / "numpy1", student_env, NUMPY_OLD)}
+    envs = {"numpy2": student_env, "numpy1": numpy_overlay(root / "numpy1", student_env, NUMPY_OLD)}
     jobs: dict[str, Callable[[], object]] = {}
     for name, env in envs.items():
         for a in reversed(ASSIGNMENTS):
-            jobs[f"{name} exercise {a}"] = (
-                lambda a=a, env=env, name=name: run_exercise(env, a, root / name / "exercises"))
+            jobs[f"{name} exercise {a}"] = lambda a=a, env=env, name=name: run_exercise(
+                env, a, root / name / "exercises"
+            )
     started = time.monotonic()
     results = run_all(jobs)
     print(f"{len(jobs)} notebooks run in {time.monotonic() - started:.0f} s, two at a time")
@@ -224,20 +229,24 @@ def student(tmp_path_factory: pytest.TempPathFactory, student_env: StudentEnv) -
 @pytest.mark.slow
 @pytest.mark.parametrize("env", ["numpy2", "numpy1"])
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_blank_exercise_reports_every_check_as_not_implemented(student: Runs, env: str,
-                                                               assignment: str):
+def test_blank_exercise_reports_every_check_as_not_implemented(
+    student: Runs, env: str, assignment: str
+):
     run = result(student.results, f"{env} exercise {assignment}")
     numpy = student.envs[env].numpy
     setup = first_code_cell(run.blank)
-    assert outputs(setup) == "", f"the set-up cell printed (it should find the package):\n" \
-                                 f"{outputs(setup)}"
+    assert outputs(setup) == "", (
+        f"the set-up cell printed (it should find the package):\n{outputs(setup)}"
+    )
     checks = [c for c in run.blank.cells if cells.is_test(c)]
-    assert [nbgrader_meta(c)["grade_id"] for c in checks] == \
-        [i.grade_id for i in ASSIGNMENTS[assignment]]
+    assert [nbgrader_meta(c)["grade_id"] for c in checks] == [
+        i.grade_id for i in ASSIGNMENTS[assignment]
+    ]
     for cell in checks:
         shown = outputs(cell)
         assert shown.startswith("FAILED") and "not implemented yet" in shown, (
-            f"numpy {numpy}, {nbgrader_meta(cell)['grade_id']}:\n{shown}")
+            f"numpy {numpy}, {nbgrader_meta(cell)['grade_id']}:\n{shown}"
+        )
 
 
 @pytest.mark.slow
@@ -261,8 +270,9 @@ def test_the_environments_hold_the_numpy_versions_of_the_declared_range(student:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("page", NOTEBOOK_PAGES)
-def test_downloaded_chapter_runs_in_the_student_env(built_book: Build, student_env: StudentEnv,
-                                                    page: str):
+def test_downloaded_chapter_runs_in_the_student_env(
+    built_book: Build, student_env: StudentEnv, page: str
+):
     """The .ipynb the site offers for the page is the chapter's code, set-up cell first, and
     the build that made it (which fails on any cell error) ran it in the student environment's
     kernel: every kernel of the build ran that environment's Python."""
@@ -285,10 +295,24 @@ def test_the_site_serves_the_wheel_to_pip(built_book: Build, tmp_path: Path):
     assert f'href="{name}"' in page.read_text()
     assert (page.parent / name).is_file()
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-index", "--no-deps",
-         "--find-links", str(page), "-d", str(tmp_path), "activation-functions-course"],
-        capture_output=True, text=True,
-        env={"PATH": "/usr/bin:/bin", "PIP_CONFIG_FILE": "/dev/null"})
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-index",
+            "--no-deps",
+            "--find-links",
+            str(page),
+            "-d",
+            str(tmp_path),
+            "activation-functions-course",
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PIP_CONFIG_FILE": "/dev/null"},
+    )
     assert proc.returncode == 0, proc.stderr
     assert [p.name for p in tmp_path.iterdir()] == [name]
 

@@ -43,28 +43,65 @@ from autograder.student_repo import (
 from conftest import ROOT, VENV, Build, copy_tree, student_tree
 
 MIN_CHARS = 20
-REGIONS = {"### BEGIN SOLUTION": "### END SOLUTION",
-           "### BEGIN HIDDEN TESTS": "### END HIDDEN TESTS"}
+REGIONS = {
+    "### BEGIN SOLUTION": "### END SOLUTION",
+    "### BEGIN HIDDEN TESTS": "### END HIDDEN TESTS",
+}
 # Answer lines the course shows on purpose, with the files (a regex on the path) where they may
 # appear and why. Anywhere else they are leaks.
 PUBLISHED_ON_PURPOSE: dict[str, tuple[str, str]] = {
     **dict.fromkeys(
-        ["ctx.save_for_backward(x)", "(x,) = ctx.saved_tensors",
-         "return torch.where(x > 0, grad_output, torch.zeros_like(grad_output))"],
-        (r"ch02_relu", "Chapter 2 teaches MyReLU, which is Exercise 2's ReLUFunction (the "
-                       "instructors' guide says so)")),
+        [
+            "ctx.save_for_backward(x)",
+            "(x,) = ctx.saved_tensors",
+            "return torch.where(x > 0, grad_output, torch.zeros_like(grad_output))",
+        ],
+        (
+            r"ch02_relu",
+            "Chapter 2 teaches MyReLU, which is Exercise 2's ReLUFunction (the "
+            "instructors' guide says so)",
+        ),
+    ),
     "def hook(module, inputs, output):": (
-        r".", "the signature PyTorch documents for a forward hook, not an answer"),
+        r".",
+        "the signature PyTorch documents for a forward hook, not an answer",
+    ),
 }
 # The checks compute some expected values with the reference's own expression. These lines are
 # public in autograder/checks/ (the wheels, the student repository) until the checks are
 # rewritten; test_checks_do_not_repeat_the_reference_solution fails (as expected) meanwhile.
-STUDENT_TOP_LEVEL = {".github", ".gitignore", MARKER, "CITATION.cff", "LICENSE", "LICENSE-CONTENT",
-                     "Makefile", "README.md", "_config.yml", "_toc.yml", "autograder", "book",
-                     "exercises", "pyproject.toml", "requirements.txt", "tests"}
-GRADER_ONLY = ["sandbox.py", "grading.py", "cli.py", "__main__.py", "records.py", "gradescope.py",
-               "exchange.py", "autograded.py", "ownership.py", "wire.py", "cells.py",
-               "student_repo.py"]
+STUDENT_TOP_LEVEL = {
+    ".github",
+    ".gitignore",
+    MARKER,
+    "CITATION.cff",
+    "LICENSE",
+    "LICENSE-CONTENT",
+    "Makefile",
+    "README.md",
+    "_config.yml",
+    "_toc.yml",
+    "autograder",
+    "book",
+    "exercises",
+    "pyproject.toml",
+    "requirements.txt",
+    "tests",
+}
+GRADER_ONLY = [
+    "sandbox.py",
+    "grading.py",
+    "cli.py",
+    "__main__.py",
+    "records.py",
+    "gradescope.py",
+    "exchange.py",
+    "autograded.py",
+    "ownership.py",
+    "wire.py",
+    "cells.py",
+    "student_repo.py",
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -78,8 +115,13 @@ def normalize(text: str) -> str:
 def answer_lines(root: Path = ROOT) -> dict[str, str]:
     """Every answer line of ``root/solutions`` (see the module docstring), normalized, mapped to
     the notebook and cell it comes from."""
-    released = normalize("\n".join(text for path in sorted(root.glob("exercises/*/*.ipynb"))
-                                   for _, text in texts(path.name, path.read_bytes())))
+    released = normalize(
+        "\n".join(
+            text
+            for path in sorted(root.glob("exercises/*/*.ipynb"))
+            for _, text in texts(path.name, path.read_bytes())
+        )
+    )
     lines: dict[str, str] = {}
     for path in sorted(root.glob("solutions/*/*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
@@ -90,8 +132,7 @@ def answer_lines(root: Path = ROOT) -> dict[str, str]:
                     end = REGIONS[line]
                 elif line == end:
                     end = None
-                elif (end and len(line.replace(" ", "")) >= MIN_CHARS
-                      and line not in released):
+                elif end and len(line.replace(" ", "")) >= MIN_CHARS and line not in released:
                     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
                     lines.setdefault(line, f"{path.relative_to(root)}, cell {grade_id}")
     return lines
@@ -142,8 +183,11 @@ class Leak:
         return f"{self.where}: {self.line!r} (from {self.source})"
 
 
-def leaks(files: Iterable[tuple[str, bytes]], answers: dict[str, str],
-          allowed: dict[str, tuple[str, str]] | None = None) -> list[Leak]:
+def leaks(
+    files: Iterable[tuple[str, bytes]],
+    answers: dict[str, str],
+    allowed: dict[str, tuple[str, str]] | None = None,
+) -> list[Leak]:
     """Each answer line found in ``files`` ((name, content) pairs), except where ``allowed``
     (line -> (regex on the name, reason)) permits it."""
     allowed = PUBLISHED_ON_PURPOSE if allowed is None else allowed
@@ -179,9 +223,13 @@ def test_the_scanner_finds_a_planted_answer_line_in_every_kind_of_file(answers: 
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("pkg/mod.py", f"def f():\n{indented}\n")
-    planted = [("a.py", f"def f():\n{indented}\n".encode()), ("b.ipynb", notebook.encode()),
-               ("c.html", page.encode()), ("d.whl", archive.getvalue()),
-               ("e.md", f"Some prose, then `{line}` inline.".encode())]
+    planted = [
+        ("a.py", f"def f():\n{indented}\n".encode()),
+        ("b.ipynb", notebook.encode()),
+        ("c.html", page.encode()),
+        ("d.whl", archive.getvalue()),
+        ("e.md", f"Some prose, then `{line}` inline.".encode()),
+    ]
     where = {leak.where for leak in leaks(planted, {line: "planted"}, allowed={})}
     assert where == {"a.py", "b.ipynb", "c.html", "d.whl!pkg/mod.py", "e.md"}
     assert not leaks([("f.py", b"return x\nx = 1\n")], {line: "planted"}, allowed={})
@@ -197,9 +245,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The student package as ``make wheel`` builds it, in a clean copy of this repository."""
     tree = copy_tree(tmp_path_factory.mktemp("wheel") / "repo")
     subprocess.run(["rm", "-rf", str(tree / "dist")], check=True)
-    proc = subprocess.run(["make", "-C", str(tree), "wheel", f"VENV={VENV}",
-                           "-o", str(VENV / ".installed")],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        ["make", "-C", str(tree), "wheel", f"VENV={VENV}", "-o", str(VENV / ".installed")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (built,) = (tree / "dist").glob("activation_functions_course-*.whl")
     return built
@@ -226,8 +277,10 @@ def test_no_answer_line_is_in_the_built_site(built_book: Build, answers: dict[st
 
 
 def test_checks_do_not_repeat_the_reference_solution(answers: dict[str, str]):
-    checks = [(p.relative_to(ROOT).as_posix(), p.read_bytes())
-              for p in sorted((ROOT / "autograder" / "checks").glob("*.py"))]
+    checks = [
+        (p.relative_to(ROOT).as_posix(), p.read_bytes())
+        for p in sorted((ROOT / "autograder" / "checks").glob("*.py"))
+    ]
     found = leaks(checks, answers)
     assert not found, "answer lines in autograder/checks:\n" + "\n".join(map(str, found))
 
@@ -256,15 +309,24 @@ def test_student_repository_holds_the_allow_list_and_nothing_instructor_only(tre
     assert modules == set(student_modules())
     tests = {f for f in files if f.startswith("tests/")}
     assert tests == {f"tests/{p.name}" for p in (ROOT / "tests").glob("test_bookkit*.py")} | {
-        "tests/test_released_exercises.py"}
-    for name in ["book/ch02_relu.md", "exercises/ex02_relu/ex02_relu.ipynb", "_toc.yml",
-                 "autograder/checks/ex02_relu.py", "book/bookkit/training.py", "LICENSE"]:
+        "tests/test_released_exercises.py"
+    }
+    for name in [
+        "book/ch02_relu.md",
+        "exercises/ex02_relu/ex02_relu.ipynb",
+        "_toc.yml",
+        "autograder/checks/ex02_relu.py",
+        "book/bookkit/training.py",
+        "LICENSE",
+    ]:
         assert (tree / name).read_bytes() == (ROOT / name).read_bytes(), name
 
 
 def test_published_autograder_modules_import_only_published_modules(tree: Path):
-    published = {f"autograder.{m.removesuffix('.py').replace('/', '.')}".removesuffix(".__init__")
-                 for m in student_modules()}
+    published = {
+        f"autograder.{m.removesuffix('.py').replace('/', '.')}".removesuffix(".__init__")
+        for m in student_modules()
+    }
     missing = []
     for module in sorted((tree / "autograder").rglob("*.py")):
         for node in ast.walk(ast.parse(module.read_text())):
@@ -272,17 +334,25 @@ def test_published_autograder_modules_import_only_published_modules(tree: Path):
                 imported = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module == "autograder":
                 # `from autograder import x`: x is a module when autograder/x.py exists
-                imported = [f"autograder.{a.name}" for a in node.names
-                            if (ROOT / "autograder" / f"{a.name}.py").is_file()]
+                imported = [
+                    f"autograder.{a.name}"
+                    for a in node.names
+                    if (ROOT / "autograder" / f"{a.name}.py").is_file()
+                ]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 imported = [node.module]
             else:
                 continue
-            missing += [f"{module.relative_to(tree)} imports {name}" for name in imported
-                        if name.startswith("autograder") and name not in published]
-    assert not missing, ("published modules import unpublished ones; add them to "
-                         "STUDENT_MODULES in autograder/student_repo.py if students need them:\n"
-                         + "\n".join(missing))
+            missing += [
+                f"{module.relative_to(tree)} imports {name}"
+                for name in imported
+                if name.startswith("autograder") and name not in published
+            ]
+    assert not missing, (
+        "published modules import unpublished ones; add them to "
+        "STUDENT_MODULES in autograder/student_repo.py if students need them:\n"
+        + "\n".join(missing)
+    )
 
 
 def test_student_requirements_drop_only_what_no_student_package_needs(tree: Path):
@@ -323,9 +393,21 @@ def test_generation_refuses_a_folder_it_did_not_write_and_keeps_git(tmp_path: Pa
 
 
 def test_make_student_repo_writes_dest(tmp_path: Path):
-    proc = subprocess.run(["make", "-C", str(ROOT), "student-repo", f"DEST={tmp_path / 'out'}",
-                           f"VENV={VENV}", "-o", str(VENV / ".installed")],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            "make",
+            "-C",
+            str(ROOT),
+            "student-repo",
+            f"DEST={tmp_path / 'out'}",
+            f"VENV={VENV}",
+            "-o",
+            str(VENV / ".installed"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Wrote the student repository" in proc.stdout
     assert (tmp_path / "out" / MARKER).is_file()
@@ -333,9 +415,12 @@ def test_make_student_repo_writes_dest(tmp_path: Path):
 
 def test_student_makefile_offers_book_and_test(tree: Path):
     for target, command in [("book", "jupyter-book build ."), ("test", "-m pytest")]:
-        proc = subprocess.run(["make", "-n", "-C", str(tree), target, f"VENV={VENV}",
-                               "-o", str(VENV / ".installed")],
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            ["make", "-n", "-C", str(tree), target, f"VENV={VENV}", "-o", str(VENV / ".installed")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert proc.returncode == 0 and command in proc.stdout, proc.stdout + proc.stderr
 
 
@@ -344,11 +429,31 @@ def test_student_repository_passes_its_own_tests(tree: Path):
     """Its fast tests, with this suite's environment and the tree's own packages first on the
     path; every test module is collected, so one that cannot import fails here too. (The
     bookkit tests are this suite's own files, byte for byte, and run in it.)"""
-    env = {"PYTHONPATH": f"{tree}:{tree / 'book'}", "PYTHONDONTWRITEBYTECODE": "1",
-           "PATH": f"{VENV / 'bin'}:/usr/bin:/bin", "HOME": str(tree)}
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "-m", "not slow", "-k", "test_released_exercises"],
-                          cwd=tree, env=env, capture_output=True, text=True, timeout=600)
+    env = {
+        "PYTHONPATH": f"{tree}:{tree / 'book'}",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PATH": f"{VENV / 'bin'}:/usr/bin:/bin",
+        "HOME": str(tree),
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "not slow",
+            "-k",
+            "test_released_exercises",
+        ],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert re.search(r"\b6 passed\b", proc.stdout), proc.stdout[-2000:]
 
@@ -367,8 +472,11 @@ def test_the_published_site_is_built_from_the_student_repository(built_book: Bui
 def test_licences_are_mit_for_code_and_cc_by_for_content():
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
     content = (ROOT / "LICENSE-CONTENT").read_text()
-    for sentence in ["Creative Commons Attribution 4.0 International Public License",
-                     "Section 1 -- Definitions.", "Section 8 -- Interpretation."]:
+    for sentence in [
+        "Creative Commons Attribution 4.0 International Public License",
+        "Section 1 -- Definitions.",
+        "Section 8 -- Interpretation.",
+    ]:
         assert sentence in content
     footer = yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["extra_footer"]
     assert "MIT" in footer and "CC BY 4.0" in footer
@@ -395,7 +503,7 @@ def guide_section() -> str:
     text = (ROOT / "book" / "instructors.md").read_text()
     start = text.index("## The public student repository")
     end = text.find("\n## ", start + 1)
-    return text[start:end if end > 0 else None]
+    return text[start : end if end > 0 else None]
 
 
 def test_instructors_guide_describes_the_two_repository_workflow():
@@ -405,10 +513,22 @@ def test_instructors_guide_describes_the_two_repository_workflow():
     for line in commands:
         if line.startswith("make "):
             target = line.split()[1]
-            proc = subprocess.run(["make", "-n", "-C", str(ROOT), target,
-                                   "DEST=/tmp/student-repo-dry-run", f"VENV={VENV}",
-                                   "-o", str(VENV / ".installed")],
-                                  capture_output=True, text=True, timeout=60)
+            proc = subprocess.run(
+                [
+                    "make",
+                    "-n",
+                    "-C",
+                    str(ROOT),
+                    target,
+                    "DEST=/tmp/student-repo-dry-run",
+                    f"VENV={VENV}",
+                    "-o",
+                    str(VENV / ".installed"),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert proc.returncode == 0, f"{line}: {proc.stderr}"
     for private in ["solutions/", "nbgrader_config.py", "bench/", "tests/catalog", "Gradescope"]:
         assert private in section, f"the guide does not say that {private} stays private"

@@ -9,8 +9,14 @@ from autograder.elementwise import ArrayRules, array_item, random_arrays, tolera
 from autograder.items import Case, Item, Probe, format_error
 from autograder.report import Failure, describe
 
-FORBIDDEN = ("scipy.special.expit", "torch.sigmoid", "torch.special.expit",
-             "torch.nn.functional.sigmoid", "torch.Tensor.sigmoid", "torch.nn.Sigmoid")
+FORBIDDEN = (
+    "scipy.special.expit",
+    "torch.sigmoid",
+    "torch.special.expit",
+    "torch.nn.functional.sigmoid",
+    "torch.Tensor.sigmoid",
+    "torch.nn.Sigmoid",
+)
 # The contracts of sigmoid and sigmoid_grad promise no overflow warning in float64 only; in
 # float32 only the values are checked (the naive formula's inf gives the right 0 there).
 FLOAT64 = ("float64",)
@@ -46,8 +52,10 @@ def sigmoid_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     cases = [
         Case("x = 0", (np.array([0.0, -0.0]),)),
         Case("large |x| in float64 (up to 1000)", (np.concatenate([-LARGE, LARGE]),)),
-        Case("large |x| in float32", (np.array([-1000, -100, -89, -50, 50, 89, 100, 1000],
-                                                dtype=np.float32),)),
+        Case(
+            "large |x| in float32",
+            (np.array([-1000, -100, -89, -50, 50, 89, 100, 1000], dtype=np.float32),),
+        ),
         Case("infinities and NaN", (np.array([np.inf, -np.inf, np.nan]),)),
     ]
     if hidden:
@@ -73,52 +81,100 @@ def _saturates_wrong(x: float, expected: float, got: float) -> bool:
 SIGMOID_HINTS = (
     (lambda x, e, g: np.isnan(x), "sigmoid(nan) is nan: let NaN flow through."),
     (lambda x, e, g: np.isinf(x), "sigmoid(inf) = 1 and sigmoid(-inf) = 0."),
-    (_saturates_wrong, "For large |x|, 1 / (1 + np.exp(-x)) overflows for x < -709: use "
-                       "exp(-|x|), which never overflows, with one formula per sign of x."),
+    (
+        _saturates_wrong,
+        "For large |x|, 1 / (1 + np.exp(-x)) overflows for x < -709: use "
+        "exp(-|x|), which never overflows, with one formula per sign of x.",
+    ),
 )
 
 sigmoid_core = array_item(
-    grade_id="sigmoid_core", title="sigmoid: values, dtype and shape on random arrays", points=2,
-    target="sigmoid", oracle=sigmoid_oracle, cases=core_cases, forbidden=FORBIDDEN,
-    rules=ArrayRules("sigmoid", hint="sigmoid(x) = 1 / (1 + exp(-x)), elementwise.",
-                     new_array=False, hints=SIGMOID_HINTS),
+    grade_id="sigmoid_core",
+    title="sigmoid: values, dtype and shape on random arrays",
+    points=2,
+    target="sigmoid",
+    oracle=sigmoid_oracle,
+    cases=core_cases,
+    forbidden=FORBIDDEN,
+    rules=ArrayRules(
+        "sigmoid",
+        hint="sigmoid(x) = 1 / (1 + exp(-x)), elementwise.",
+        new_array=False,
+        hints=SIGMOID_HINTS,
+    ),
 )
 sigmoid_edge = array_item(
-    grade_id="sigmoid_edge", title="sigmoid: x = 0, |x| up to 1000 without overflow, inf, NaN",
-    points=2, target="sigmoid", oracle=sigmoid_oracle, cases=sigmoid_edge_cases,
+    grade_id="sigmoid_edge",
+    title="sigmoid: x = 0, |x| up to 1000 without overflow, inf, NaN",
+    points=2,
+    target="sigmoid",
+    oracle=sigmoid_oracle,
+    cases=sigmoid_edge_cases,
     forbidden=FORBIDDEN,
-    rules=ArrayRules("sigmoid", hint="Use a form that is stable for both signs of x.",
-                     new_array=False, no_overflow=FLOAT64, hints=SIGMOID_HINTS),
+    rules=ArrayRules(
+        "sigmoid",
+        hint="Use a form that is stable for both signs of x.",
+        new_array=False,
+        no_overflow=FLOAT64,
+        hints=SIGMOID_HINTS,
+    ),
 )
 sigmoid_grad_core = array_item(
-    grade_id="sigmoid_grad_core", title="sigmoid_grad: values, dtype and shape on random arrays",
-    points=1, target="sigmoid_grad", oracle=sigmoid_grad_oracle, cases=core_cases,
+    grade_id="sigmoid_grad_core",
+    title="sigmoid_grad: values, dtype and shape on random arrays",
+    points=1,
+    target="sigmoid_grad",
+    oracle=sigmoid_grad_oracle,
+    cases=core_cases,
     forbidden=FORBIDDEN,
-    rules=ArrayRules("sigmoid_grad", hint="sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x)).",
-                     new_array=False),
+    rules=ArrayRules(
+        "sigmoid_grad", hint="sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x)).", new_array=False
+    ),
 )
 sigmoid_grad_edge = array_item(
-    grade_id="sigmoid_grad_edge", title="sigmoid_grad: x = 0 and |x| up to 1000 without overflow",
-    points=1, target="sigmoid_grad", oracle=sigmoid_grad_oracle, cases=grad_edge_cases,
+    grade_id="sigmoid_grad_edge",
+    title="sigmoid_grad: x = 0 and |x| up to 1000 without overflow",
+    points=1,
+    target="sigmoid_grad",
+    oracle=sigmoid_grad_oracle,
+    cases=grad_edge_cases,
     forbidden=FORBIDDEN,
-    rules=ArrayRules("sigmoid_grad", hint="sigmoid'(0) = 0.25; compute it from a stable sigmoid.",
-                     new_array=False, no_overflow=FLOAT64),
+    rules=ArrayRules(
+        "sigmoid_grad",
+        hint="sigmoid'(0) = 0.25; compute it from a stable sigmoid.",
+        new_array=False,
+        no_overflow=FLOAT64,
+    ),
 )
 tanh_grad_core = array_item(
-    grade_id="tanh_grad_core", title="tanh_grad: values, dtype and shape on random arrays",
-    points=1, target="tanh_grad", oracle=tanh_grad_oracle, cases=core_cases,
-    rules=ArrayRules("tanh_grad", hint="tanh'(x) = 1 - tanh(x)**2 (np.tanh is allowed).",
-                     new_array=False),
+    grade_id="tanh_grad_core",
+    title="tanh_grad: values, dtype and shape on random arrays",
+    points=1,
+    target="tanh_grad",
+    oracle=tanh_grad_oracle,
+    cases=core_cases,
+    rules=ArrayRules(
+        "tanh_grad", hint="tanh'(x) = 1 - tanh(x)**2 (np.tanh is allowed).", new_array=False
+    ),
 )
 tanh_grad_edge = array_item(
-    grade_id="tanh_grad_edge", title="tanh_grad: x = 0, large |x| and float32 input",
-    points=1, target="tanh_grad", oracle=tanh_grad_oracle, cases=grad_edge_cases,
-    rules=ArrayRules("tanh_grad", hint="tanh'(0) = 1, and tanh'(x) tends to 0 for large |x|.",
-                     new_array=False, no_overflow=("float64", "float32")),
+    grade_id="tanh_grad_edge",
+    title="tanh_grad: x = 0, large |x| and float32 input",
+    points=1,
+    target="tanh_grad",
+    oracle=tanh_grad_oracle,
+    cases=grad_edge_cases,
+    rules=ArrayRules(
+        "tanh_grad",
+        hint="tanh'(0) = 1, and tanh'(x) tends to 0 for large |x|.",
+        new_array=False,
+        no_overflow=("float64", "float32"),
+    ),
 )
 
 
 # collapse_linear -------------------------------------------------------------------------
+
 
 def collapse_oracle(W1, b1, W2, b2):
     """The composed layer, from the sums that define matrix products."""
@@ -151,35 +207,67 @@ def probe_collapse(case: Case, fn) -> Probe:
 
 
 def compare_collapse(case: Case, got: Probe, expected: Probe) -> Failure | None:
-    shapes = ", ".join(f"{n} {np.shape(a)}" for n, a in zip(("W1", "b1", "W2", "b2"), case.args,
-                                                              strict=True))
+    shapes = ", ".join(
+        f"{n} {np.shape(a)}" for n, a in zip(("W1", "b1", "W2", "b2"), case.args, strict=True)
+    )
     call = f"collapse_linear(W1, b1, W2, b2) with shapes {shapes}"
     if "error" in got:
-        return Failure(case.label, f"raised {got['error']}", call,
-                       hint="W has shape (n2, n0) and b has shape (n2,).")
+        return Failure(
+            case.label,
+            f"raised {got['error']}",
+            call,
+            hint="W has shape (n2, n0) and b has shape (n2,).",
+        )
     if got["mutated"]:
-        return Failure(case.label, "changed one of its input arrays", call,
-                       hint="Compute new arrays; do not write into W1, b1, W2 or b2.")
+        return Failure(
+            case.label,
+            "changed one of its input arrays",
+            call,
+            hint="Compute new arrays; do not write into W1, b1, W2 or b2.",
+        )
     if "W" not in got:
-        return Failure(case.label, f"returned {got.get('parts', got['kind'])}", call,
-                       expected="a tuple (W, b) of two NumPy arrays",
-                       hint="return W, b")
+        return Failure(
+            case.label,
+            f"returned {got.get('parts', got['kind'])}",
+            call,
+            expected="a tuple (W, b) of two NumPy arrays",
+            hint="return W, b",
+        )
     for key in ("W", "b"):
         exp = expected[key]
         if got[key].shape != exp.shape:
-            return Failure(case.label, f"{key} has the wrong shape", call,
-                           expected=f"shape {exp.shape}", returned=f"shape {got[key].shape}",
-                           hint="W = W2 @ W1 has shape (n2, n0); b = W2 @ b1 + b2 has shape (n2,).")
+            return Failure(
+                case.label,
+                f"{key} has the wrong shape",
+                call,
+                expected=f"shape {exp.shape}",
+                returned=f"shape {got[key].shape}",
+                hint="W = W2 @ W1 has shape (n2, n0); b = W2 @ b1 + b2 has shape (n2,).",
+            )
         if str(got[key].dtype) != str(exp.dtype):
-            return Failure(case.label, f"{key} has dtype {got[key].dtype}", call,
-                           expected=f"dtype {exp.dtype}", returned=f"dtype {got[key].dtype}",
-                           hint="Keep the inputs' dtype.")
+            return Failure(
+                case.label,
+                f"{key} has dtype {got[key].dtype}",
+                call,
+                expected=f"dtype {exp.dtype}",
+                returned=f"dtype {got[key].dtype}",
+                hint="Keep the inputs' dtype.",
+            )
         rtol, atol = tolerance(exp.dtype)
         if not np.allclose(got[key], exp, rtol=rtol, atol=atol):
-            hint = ("b must include W2 @ b1, not just b1 + b2." if key == "b"
-                    else "The first layer is applied first: W = W2 @ W1, not W1 @ W2.")
-            return Failure(case.label, f"wrong {key}", call, expected=describe(exp),
-                           returned=describe(got[key]), hint=hint)
+            hint = (
+                "b must include W2 @ b1, not just b1 + b2."
+                if key == "b"
+                else "The first layer is applied first: W = W2 @ W1, not W1 @ W2."
+            )
+            return Failure(
+                case.label,
+                f"wrong {key}",
+                call,
+                expected=describe(exp),
+                returned=describe(got[key]),
+                hint=hint,
+            )
     return None
 
 
@@ -193,8 +281,13 @@ def collapse_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
             W2 = rng.standard_normal((n2, n1)).astype(dtype)
             b2 = rng.standard_normal(n2).astype(dtype)
             v = rng.standard_normal(n0).astype(dtype)
-            cases.append(Case(f"layers {n0} -> {n1} -> {n2} in {np.dtype(dtype).name}",
-                              (W1, b1, W2, b2), {"v": v}))
+            cases.append(
+                Case(
+                    f"layers {n0} -> {n1} -> {n2} in {np.dtype(dtype).name}",
+                    (W1, b1, W2, b2),
+                    {"v": v},
+                )
+            )
     return cases
 
 
@@ -204,26 +297,46 @@ def collapse_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     W2 = np.array([[1.0, 0.0, -1.0]])
     b2 = np.array([10.0])
     return [
-        Case("non-square layers with non-zero biases (2 -> 3 -> 1)", (W1, b1, W2, b2),
-             {"v": np.array([0.5, -2.0])}),
+        Case(
+            "non-square layers with non-zero biases (2 -> 3 -> 1)",
+            (W1, b1, W2, b2),
+            {"v": np.array([0.5, -2.0])},
+        ),
         Case("zero first bias", (W1, np.zeros(3), W2, b2), {"v": np.array([1.0, 1.0])}),
         *collapse_cases(rng, hidden)[-2:],
     ]
 
 
 def _collapse_item(grade_id: str, title: str, cases) -> Item:
-    return Item(grade_id=grade_id, title=title, points=2, targets=("collapse_linear",),
-                cases=cases, probe=probe_collapse, compare=compare_collapse,
-                oracle=(collapse_oracle,), hint="W = W2 @ W1 and b = W2 @ b1 + b2.")
+    return Item(
+        grade_id=grade_id,
+        title=title,
+        points=2,
+        targets=("collapse_linear",),
+        cases=cases,
+        probe=probe_collapse,
+        compare=compare_collapse,
+        oracle=(collapse_oracle,),
+        hint="W = W2 @ W1 and b = W2 @ b1 + b2.",
+    )
 
 
 collapse_linear_core = _collapse_item(
-    "collapse_linear_core", "collapse_linear: W and b on random layers", collapse_cases)
+    "collapse_linear_core", "collapse_linear: W and b on random layers", collapse_cases
+)
 collapse_linear_edge = _collapse_item(
-    "collapse_linear_edge", "collapse_linear: non-square layers, biases and float32",
-    collapse_edge_cases)
+    "collapse_linear_edge",
+    "collapse_linear: non-square layers, biases and float32",
+    collapse_edge_cases,
+)
 
 ITEMS: tuple[Item, ...] = (
-    sigmoid_core, sigmoid_edge, sigmoid_grad_core, sigmoid_grad_edge, tanh_grad_core,
-    tanh_grad_edge, collapse_linear_core, collapse_linear_edge,
+    sigmoid_core,
+    sigmoid_edge,
+    sigmoid_grad_core,
+    sigmoid_grad_edge,
+    tanh_grad_core,
+    tanh_grad_edge,
+    collapse_linear_core,
+    collapse_linear_edge,
 )

@@ -14,18 +14,32 @@ from autograder.report import Failure, describe
 from autograder.tensors import compare_tensors, tensor_record
 
 FORBIDDEN = (
-    "torch.relu", "torch.relu_", "torch.nn.functional.relu", "torch.nn.functional.relu_",
-    "torch.nn.ReLU", "torch.clamp", "torch.clamp_min", "torch.clip",
-    "torch.Tensor.relu", "torch.Tensor.relu_", "torch.Tensor.clamp", "torch.Tensor.clamp_",
-    "torch.Tensor.clamp_min", "torch.Tensor.clip", "torch.Tensor.clip_",
+    "torch.relu",
+    "torch.relu_",
+    "torch.nn.functional.relu",
+    "torch.nn.functional.relu_",
+    "torch.nn.ReLU",
+    "torch.clamp",
+    "torch.clamp_min",
+    "torch.clip",
+    "torch.Tensor.relu",
+    "torch.Tensor.relu_",
+    "torch.Tensor.clamp",
+    "torch.Tensor.clamp_",
+    "torch.Tensor.clamp_min",
+    "torch.Tensor.clip",
+    "torch.Tensor.clip_",
 )
 
-NAN_TO_ZERO = "relu(nan) must be nan. A comparison with NaN is False, so np.where(x > 0, x, 0) " \
-              "and max(0.0, x) turn NaN into 0; np.maximum propagates NaN."
+NAN_TO_ZERO = (
+    "relu(nan) must be nan. A comparison with NaN is False, so np.where(x > 0, x, 0) "
+    "and max(0.0, x) turn NaN into 0; np.maximum propagates NaN."
+)
 NEG_INF = "relu(-inf) must be 0. x * (x > 0) computes -inf * 0 = nan there."
 
 
 # relu_scalar --------------------------------------------------------------------------------
+
 
 def probe_scalar(case: Case, fn) -> Probe:
     (x,) = case.args
@@ -40,19 +54,29 @@ def compare_scalar(case: Case, got: Probe, expected: Probe) -> Failure | None:
     x = case.args[0]
     call = f"relu_scalar({x!r})"
     if "error" in got:
-        return Failure(case.label, f"raised {got['error']}", call,
-                       hint="relu_scalar takes one Python float.")
+        return Failure(
+            case.label, f"raised {got['error']}", call, hint="relu_scalar takes one Python float."
+        )
     if "value" not in got:
-        return Failure(case.label, f"returned a value of type {got['kind']}, not a float", call,
-                       expected=repr(expected["value"]),
-                       hint="max(0, x) returns the int 0 when x < 0: compare with 0.0, "
-                            "or return float(...).")
+        return Failure(
+            case.label,
+            f"returned a value of type {got['kind']}, not a float",
+            call,
+            expected=repr(expected["value"]),
+            hint="max(0, x) returns the int 0 when x < 0: compare with 0.0, or return float(...).",
+        )
     g, e = got["value"], expected["value"]
     if math.isnan(e) != math.isnan(g) or (not math.isnan(e) and g != e):
-        hint = NAN_TO_ZERO if math.isnan(x) else NEG_INF if x == -math.inf else \
-            "relu(x) is x for x > 0 and 0 otherwise."
-        return Failure(case.label, "wrong value", call, expected=repr(e), returned=repr(g),
-                       hint=hint)
+        hint = (
+            NAN_TO_ZERO
+            if math.isnan(x)
+            else NEG_INF
+            if x == -math.inf
+            else "relu(x) is x for x > 0 and 0 otherwise."
+        )
+        return Failure(
+            case.label, "wrong value", call, expected=repr(e), returned=repr(g), hint=hint
+        )
     return None
 
 
@@ -71,18 +95,29 @@ def scalar_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
 
 
 def _scalar_item(grade_id: str, title: str, cases) -> Item:
-    return Item(grade_id=grade_id, title=title, points=1, targets=("relu_scalar",), cases=cases,
-                probe=probe_scalar, compare=compare_scalar, oracle=(scalar_oracle,),
-                forbidden=FORBIDDEN)
+    return Item(
+        grade_id=grade_id,
+        title=title,
+        points=1,
+        targets=("relu_scalar",),
+        cases=cases,
+        probe=probe_scalar,
+        compare=compare_scalar,
+        oracle=(scalar_oracle,),
+        forbidden=FORBIDDEN,
+    )
 
 
-relu_scalar_core = _scalar_item("relu_scalar_core", "relu_scalar: positive and negative floats",
-                                scalar_core_cases)
-relu_scalar_edge = _scalar_item("relu_scalar_edge", "relu_scalar: 0, NaN, infinities, extremes",
-                                scalar_edge_cases)
+relu_scalar_core = _scalar_item(
+    "relu_scalar_core", "relu_scalar: positive and negative floats", scalar_core_cases
+)
+relu_scalar_edge = _scalar_item(
+    "relu_scalar_edge", "relu_scalar: 0, NaN, infinities, extremes", scalar_edge_cases
+)
 
 
 # relu and relu_grad ----------------------------------------------------------------------
+
 
 def relu_oracle(x: np.ndarray) -> np.ndarray:
     """max(x, 0) in x's dtype, NaN kept (np.maximum propagates it)."""
@@ -121,8 +156,10 @@ def relu_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
             Case("uint8 array", (np.array([0, 1, 255], dtype=np.uint8),)),
             Case("float16 array", (rng.standard_normal(8).astype(np.float16),)),
             Case("int32 matrix", (rng.integers(-9, 9, size=(3, 3)).astype(np.int32),)),
-            Case("NaN and infinities in float32",
-                 (np.array([np.nan, -np.inf, np.inf, -1.0], dtype=np.float32),)),
+            Case(
+                "NaN and infinities in float32",
+                (np.array([np.nan, -np.inf, np.inf, -1.0], dtype=np.float32),),
+            ),
         ]
     return cases
 
@@ -139,29 +176,64 @@ def relu_grad_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-RELU_RULES = ArrayRules("relu", hint="relu(x) = max(x, 0) elementwise, as a new array of the "
-                        "input's dtype.", hints=RELU_HINTS)
-GRAD_RULES = ArrayRules("relu_grad", hint="relu'(x) is 1 where x > 0 and 0 elsewhere, "
-                        "including at x = 0 (PyTorch's convention), in the input's dtype.",
-                        hints=((lambda x, e, g: x == 0, "PyTorch's convention is relu'(0) = 0: "
-                                "use x > 0, not x >= 0."),))
+RELU_RULES = ArrayRules(
+    "relu",
+    hint="relu(x) = max(x, 0) elementwise, as a new array of the input's dtype.",
+    hints=RELU_HINTS,
+)
+GRAD_RULES = ArrayRules(
+    "relu_grad",
+    hint="relu'(x) is 1 where x > 0 and 0 elsewhere, "
+    "including at x = 0 (PyTorch's convention), in the input's dtype.",
+    hints=(
+        (lambda x, e, g: x == 0, "PyTorch's convention is relu'(0) = 0: use x > 0, not x >= 0."),
+    ),
+)
 
-relu_core = array_item(grade_id="relu_core", title="relu: values, dtype and shape on random arrays",
-                       points=2, target="relu", oracle=relu_oracle, cases=relu_core_cases,
-                       rules=RELU_RULES, forbidden=FORBIDDEN)
-relu_edge = array_item(grade_id="relu_edge", title="relu: NaN, infinities, zeros, integer dtypes",
-                       points=2, target="relu", oracle=relu_oracle, cases=relu_edge_cases,
-                       rules=RELU_RULES, forbidden=FORBIDDEN)
-relu_grad_core = array_item(grade_id="relu_grad_core", title="relu_grad: values on random arrays",
-                            points=1, target="relu_grad", oracle=relu_grad_oracle,
-                            cases=relu_core_cases, rules=GRAD_RULES, forbidden=FORBIDDEN)
-relu_grad_edge = array_item(grade_id="relu_grad_edge",
-                            title="relu_grad: x = 0, infinities, float32", points=1,
-                            target="relu_grad", oracle=relu_grad_oracle,
-                            cases=relu_grad_edge_cases, rules=GRAD_RULES, forbidden=FORBIDDEN)
+relu_core = array_item(
+    grade_id="relu_core",
+    title="relu: values, dtype and shape on random arrays",
+    points=2,
+    target="relu",
+    oracle=relu_oracle,
+    cases=relu_core_cases,
+    rules=RELU_RULES,
+    forbidden=FORBIDDEN,
+)
+relu_edge = array_item(
+    grade_id="relu_edge",
+    title="relu: NaN, infinities, zeros, integer dtypes",
+    points=2,
+    target="relu",
+    oracle=relu_oracle,
+    cases=relu_edge_cases,
+    rules=RELU_RULES,
+    forbidden=FORBIDDEN,
+)
+relu_grad_core = array_item(
+    grade_id="relu_grad_core",
+    title="relu_grad: values on random arrays",
+    points=1,
+    target="relu_grad",
+    oracle=relu_grad_oracle,
+    cases=relu_core_cases,
+    rules=GRAD_RULES,
+    forbidden=FORBIDDEN,
+)
+relu_grad_edge = array_item(
+    grade_id="relu_grad_edge",
+    title="relu_grad: x = 0, infinities, float32",
+    points=1,
+    target="relu_grad",
+    oracle=relu_grad_oracle,
+    cases=relu_grad_edge_cases,
+    rules=GRAD_RULES,
+    forbidden=FORBIDDEN,
+)
 
 
 # ReLUFunction and ReLU ---------------------------------------------------------------------
+
 
 class OracleFunction(torch.autograd.Function):
     """The oracle for ReLUFunction: PyTorch's relu; backward selects grad_output where x > 0."""
@@ -204,8 +276,9 @@ def probe_backward(case: Case, function) -> Probe:
     if "gradcheck" in case.kwargs:
         away = torch.from_numpy(np.array(case.kwargs["gradcheck"])).requires_grad_(True)
         try:
-            probe["gradcheck"] = bool(torch.autograd.gradcheck(function.apply, (away,),
-                                                               raise_exception=True))
+            probe["gradcheck"] = bool(
+                torch.autograd.gradcheck(function.apply, (away,), raise_exception=True)
+            )
         except Exception as exc:  # noqa: BLE001 - the message is the feedback
             probe["gradcheck"] = format_error(exc)[:300]
     return probe
@@ -233,84 +306,144 @@ def probe_module(case: Case, module_class, function) -> Probe:
 
 def compare_forward(case: Case, got: Probe, expected: Probe) -> Failure | None:
     call = f"ReLUFunction.apply(x) with x = {describe(np.asarray(case.args[0]))}"
-    hint = "forward returns a new tensor with the negative entries replaced by 0 " \
-           "(and NaN kept as NaN: torch.where(x > 0, x, 0) turns NaN into 0)."
+    hint = (
+        "forward returns a new tensor with the negative entries replaced by 0 "
+        "(and NaN kept as NaN: torch.where(x > 0, x, 0) turns NaN into 0)."
+    )
     if "error" in got:
         return Failure(case.label, f"raised {got['error']}", call, hint=hint)
     if got["mutated"]:
-        return Failure(case.label, "modified its input in place", call,
-                       hint="Do not write into x in forward; build a new tensor.")
-    failure = compare_tensors(case.label, call, case.args[0], got["out"], expected["out"],
-                              "the output", hint)
+        return Failure(
+            case.label,
+            "modified its input in place",
+            call,
+            hint="Do not write into x in forward; build a new tensor.",
+        )
+    failure = compare_tensors(
+        case.label, call, case.args[0], got["out"], expected["out"], "the output", hint
+    )
     if failure is None and case.kwargs.get("grad") and not got.get("tracks_grad"):
-        return Failure(case.label, "the output does not require grad although x does", call,
-                       hint="Return a tensor computed from x inside forward; do not detach it.")
+        return Failure(
+            case.label,
+            "the output does not require grad although x does",
+            call,
+            hint="Return a tensor computed from x inside forward; do not detach it.",
+        )
     return failure
 
 
 def compare_backward(case: Case, got: Probe, expected: Probe) -> Failure | None:
-    call = (f"ReLUFunction.apply(x).backward(g) with x = {describe(np.asarray(case.args[0]))} "
-            f"and g = {describe(np.asarray(case.args[1]))}")
+    call = (
+        f"ReLUFunction.apply(x).backward(g) with x = {describe(np.asarray(case.args[0]))} "
+        f"and g = {describe(np.asarray(case.args[1]))}"
+    )
     hint = "backward returns grad_output where x > 0 and 0 elsewhere (also 0 at x = 0)."
     if "error" in got:
-        return Failure(case.label, f"raised {got['error']}", call,
-                       hint="Save what backward needs in forward with ctx.save_for_backward, "
-                            "and read it back from ctx.saved_tensors.")
+        return Failure(
+            case.label,
+            f"raised {got['error']}",
+            call,
+            hint="Save what backward needs in forward with ctx.save_for_backward, "
+            "and read it back from ctx.saved_tensors.",
+        )
     if got["grad"].get("kind") != "Tensor":
         return Failure(case.label, "x.grad was not set", call, hint=hint)
-    failure = compare_tensors(case.label, call, case.args[0], got["grad"], expected["grad"],
-                              "gradient", hint)
+    failure = compare_tensors(
+        case.label, call, case.args[0], got["grad"], expected["grad"], "gradient", hint
+    )
     if failure is None and "gradcheck" in got and got["gradcheck"] is not True:
-        return Failure(case.label, "torch.autograd.gradcheck failed", call,
-                       returned=str(got["gradcheck"]), hint=hint)
+        return Failure(
+            case.label,
+            "torch.autograd.gradcheck failed",
+            call,
+            returned=str(got["gradcheck"]),
+            hint=hint,
+        )
     return failure
 
 
 def compare_module(case: Case, got: Probe, expected: Probe) -> Failure | None:
     call = f"ReLU()(x) with x = {describe(np.asarray(case.args[0]))}"
     if "error" in got:
-        return Failure(case.label, f"raised {got['error']}", call,
-                       hint="ReLU subclasses nn.Module; forward returns ReLUFunction.apply(x).")
+        return Failure(
+            case.label,
+            f"raised {got['error']}",
+            call,
+            hint="ReLU subclasses nn.Module; forward returns ReLUFunction.apply(x).",
+        )
     if not got["is_module"]:
-        return Failure(case.label, "ReLU() is not an nn.Module", call,
-                       hint="class ReLU(nn.Module): ... and call super().__init__().")
+        return Failure(
+            case.label,
+            "ReLU() is not an nn.Module",
+            call,
+            hint="class ReLU(nn.Module): ... and call super().__init__().",
+        )
     if got["mutated"]:
-        return Failure(case.label, "changed its input in place", call,
-                       hint="ReLUFunction.forward must build a new tensor.")
+        return Failure(
+            case.label,
+            "changed its input in place",
+            call,
+            hint="ReLUFunction.forward must build a new tensor.",
+        )
     if got["n_parameters"]:
-        return Failure(case.label,
-                       f"ReLU has {got['n_parameters']} parameters; it should have none",
-                       call, hint="ReLU has nothing to learn.")
-    failure = compare_tensors(case.label, call, case.args[0], got["out"], expected["out"],
-                              "the output", "ReLU()(x) must equal relu(x).")
+        return Failure(
+            case.label,
+            f"ReLU has {got['n_parameters']} parameters; it should have none",
+            call,
+            hint="ReLU has nothing to learn.",
+        )
+    failure = compare_tensors(
+        case.label,
+        call,
+        case.args[0],
+        got["out"],
+        expected["out"],
+        "the output",
+        "ReLU()(x) must equal relu(x).",
+    )
     if failure:
         return failure
     if got["grad_fn"] != got["expected_grad_fn"]:
-        return Failure(case.label, "the output was not computed by ReLUFunction", call,
-                       expected=f"grad_fn {got['expected_grad_fn']}",
-                       returned=f"grad_fn {got['grad_fn']}",
-                       hint="forward should call ReLUFunction.apply on its input.")
+        return Failure(
+            case.label,
+            "the output was not computed by ReLUFunction",
+            call,
+            expected=f"grad_fn {got['expected_grad_fn']}",
+            returned=f"grad_fn {got['grad_fn']}",
+            hint="forward should call ReLUFunction.apply on its input.",
+        )
     # the course does not test backward passes at NaN: those entries of the gradient are ignored
     x = np.asarray(case.args[0])
-    return compare_tensors(case.label, call, x, without_nan_inputs(got["grad"], x),
-                           without_nan_inputs(expected["grad"], x),
-                           "gradient", "The gradient of sum(ReLU()(x)) is 1 where x > 0, else 0.")
+    return compare_tensors(
+        case.label,
+        call,
+        x,
+        without_nan_inputs(got["grad"], x),
+        without_nan_inputs(expected["grad"], x),
+        "gradient",
+        "The gradient of sum(ReLU()(x)) is 1 where x > 0, else 0.",
+    )
 
 
 def without_nan_inputs(record: Probe, x: np.ndarray) -> Probe:
     """``record`` (a tensor record of a gradient) with its entries at NaN inputs set to 0."""
     if record.get("kind") != "Tensor" or record["value"].shape != x.shape:
         return record
-    return {**record, "value": np.where(np.isnan(x), 0, record["value"]).astype(
-        record["value"].dtype)}
+    return {
+        **record,
+        "value": np.where(np.isnan(x), 0, record["value"]).astype(record["value"].dtype),
+    }
 
 
 def forward_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     cases = [
         Case("small float64 vector", (np.array([-2.0, -0.5, 0.5, 2.0]),)),
         Case("random float32 matrix", (rng.standard_normal((3, 4)).astype(np.float32),)),
-        Case("random float64 batch that requires grad", (rng.standard_normal((2, 3, 4)),),
-             {"grad": True}),
+        Case(
+            "random float64 batch that requires grad",
+            (rng.standard_normal((2, 3, 4)),),
+            {"grad": True},
+        ),
     ]
     if hidden:
         cases.append(Case("large random batch", (rng.standard_normal((16, 32)) * 10,)))
@@ -324,8 +457,12 @@ def forward_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         Case("infinities", (np.array([np.inf, -np.inf, 1.0]),)),
     ]
     if hidden:
-        cases.append(Case("NaN and infinities in float32",
-                          (np.array([np.nan, np.inf, -np.inf, -2.0], dtype=np.float32),)))
+        cases.append(
+            Case(
+                "NaN and infinities in float32",
+                (np.array([np.nan, np.inf, -np.inf, -2.0], dtype=np.float32),),
+            )
+        )
     return cases
 
 
@@ -335,16 +472,28 @@ def backward_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         return x
 
     cases = [
-        Case("x with a zero entry, upstream gradient of ones",
-             (np.array([-1.0, 0.0, 2.0]), np.ones(3))),
-        Case("random x and random upstream gradient", (away((4,)), rng.standard_normal(4)),
-             {"gradcheck": away((5,))}),
-        Case("float32 matrix", (away((3, 3)).astype(np.float32),
-                                rng.standard_normal((3, 3)).astype(np.float32))),
+        Case(
+            "x with a zero entry, upstream gradient of ones",
+            (np.array([-1.0, 0.0, 2.0]), np.ones(3)),
+        ),
+        Case(
+            "random x and random upstream gradient",
+            (away((4,)), rng.standard_normal(4)),
+            {"gradcheck": away((5,))},
+        ),
+        Case(
+            "float32 matrix",
+            (away((3, 3)).astype(np.float32), rng.standard_normal((3, 3)).astype(np.float32)),
+        ),
     ]
     if hidden:
-        cases.append(Case("gradcheck on a batch", (away((2, 6)), rng.standard_normal((2, 6))),
-                          {"gradcheck": away((3, 4))}))
+        cases.append(
+            Case(
+                "gradcheck on a batch",
+                (away((2, 6)), rng.standard_normal((2, 6))),
+                {"gradcheck": away((3, 4))},
+            )
+        )
     return cases
 
 
@@ -369,28 +518,71 @@ def module_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
 
 
 relu_function_forward = Item(
-    grade_id="relu_function_forward", title="ReLUFunction.forward: values, dtype, no mutation",
-    points=2, targets=("ReLUFunction",), cases=forward_cases, probe=probe_forward,
-    compare=compare_forward, oracle=(OracleFunction,), forbidden=FORBIDDEN)
+    grade_id="relu_function_forward",
+    title="ReLUFunction.forward: values, dtype, no mutation",
+    points=2,
+    targets=("ReLUFunction",),
+    cases=forward_cases,
+    probe=probe_forward,
+    compare=compare_forward,
+    oracle=(OracleFunction,),
+    forbidden=FORBIDDEN,
+)
 relu_function_edge = Item(
-    grade_id="relu_function_edge", title="ReLUFunction.forward: zeros, NaN and infinities",
-    points=1, targets=("ReLUFunction",), cases=forward_edge_cases, probe=probe_forward,
-    compare=compare_forward, oracle=(OracleFunction,), forbidden=FORBIDDEN)
+    grade_id="relu_function_edge",
+    title="ReLUFunction.forward: zeros, NaN and infinities",
+    points=1,
+    targets=("ReLUFunction",),
+    cases=forward_edge_cases,
+    probe=probe_forward,
+    compare=compare_forward,
+    oracle=(OracleFunction,),
+    forbidden=FORBIDDEN,
+)
 relu_function_backward = Item(
-    grade_id="relu_function_backward", title="ReLUFunction.backward: gradients and gradcheck",
-    points=2, targets=("ReLUFunction",), cases=backward_cases, probe=probe_backward,
-    compare=compare_backward, oracle=(OracleFunction,), forbidden=FORBIDDEN)
+    grade_id="relu_function_backward",
+    title="ReLUFunction.backward: gradients and gradcheck",
+    points=2,
+    targets=("ReLUFunction",),
+    cases=backward_cases,
+    probe=probe_backward,
+    compare=compare_backward,
+    oracle=(OracleFunction,),
+    forbidden=FORBIDDEN,
+)
 relu_module_core = Item(
-    grade_id="relu_module_core", title="ReLU module: an nn.Module built on ReLUFunction",
-    points=1, targets=("ReLU", "ReLUFunction"), cases=module_cases, probe=probe_module,
-    compare=compare_module, oracle=(OracleModule, OracleFunction), forbidden=FORBIDDEN)
+    grade_id="relu_module_core",
+    title="ReLU module: an nn.Module built on ReLUFunction",
+    points=1,
+    targets=("ReLU", "ReLUFunction"),
+    cases=module_cases,
+    probe=probe_module,
+    compare=compare_module,
+    oracle=(OracleModule, OracleFunction),
+    forbidden=FORBIDDEN,
+)
 relu_module_edge = Item(
-    grade_id="relu_module_edge", title="ReLU module: zeros, NaN and infinities",
-    points=1, targets=("ReLU", "ReLUFunction"), cases=module_edge_cases, probe=probe_module,
-    compare=compare_module, oracle=(OracleModule, OracleFunction), forbidden=FORBIDDEN)
+    grade_id="relu_module_edge",
+    title="ReLU module: zeros, NaN and infinities",
+    points=1,
+    targets=("ReLU", "ReLUFunction"),
+    cases=module_edge_cases,
+    probe=probe_module,
+    compare=compare_module,
+    oracle=(OracleModule, OracleFunction),
+    forbidden=FORBIDDEN,
+)
 
 ITEMS: tuple[Item, ...] = (
-    relu_scalar_core, relu_scalar_edge, relu_core, relu_edge, relu_grad_core, relu_grad_edge,
-    relu_function_forward, relu_function_edge, relu_function_backward, relu_module_core,
+    relu_scalar_core,
+    relu_scalar_edge,
+    relu_core,
+    relu_edge,
+    relu_grad_core,
+    relu_grad_edge,
+    relu_function_forward,
+    relu_function_edge,
+    relu_function_backward,
+    relu_module_core,
     relu_module_edge,
 )

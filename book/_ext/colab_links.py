@@ -26,21 +26,24 @@ def colab_url(base: str, pagename: str, context: dict[str, Any]) -> str | None:
     return f"{base.rstrip('/')}/{pagename}.ipynb"
 
 
-def add_colab_button(app: Sphinx, pagename: str, templatename: str,
-                     context: dict[str, Any], doctree: object) -> None:
+def add_colab_button(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: object
+) -> None:
     """Append the Colab button to the page's launch buttons (the theme's Binder group)."""
     url = colab_url(app.config.colab_notebooks, pagename, context)
     if url is None:
         return
     for group in context.get("header_buttons", []):
         if group.get("label") == "launch-buttons":
-            group["buttons"].append({
-                "type": "link",
-                "text": "Colab",
-                "tooltip": "Open this notebook in Google Colab",
-                "icon": "_static/images/logo_colab.png",
-                "url": url,
-            })
+            group["buttons"].append(
+                {
+                    "type": "link",
+                    "text": "Colab",
+                    "tooltip": "Open this notebook in Google Colab",
+                    "icon": "_static/images/logo_colab.png",
+                    "url": url,
+                }
+            )
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

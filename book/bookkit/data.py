@@ -138,7 +138,10 @@ def validation(split: Split, size: int | float = 0.2, seed: int = 0) -> TrainVal
         return ((x.double() - mean) / std).to(x.dtype)
 
     return TrainVal(
-        standardize(split.x_train[tr_t]), split.y_train[tr_t],
-        standardize(split.x_train[va_t]), split.y_train[va_t],
-        standardize(split.x_test), split.y_test.clone(),
+        standardize(split.x_train[tr_t]),
+        split.y_train[tr_t],
+        standardize(split.x_train[va_t]),
+        split.y_train[va_t],
+        standardize(split.x_test),
+        split.y_test.clone(),
     )

@@ -39,20 +39,31 @@ def initialize(model: nn.Module, init: str, gain: float = 1.0) -> nn.Module:
     return model
 
 
-def deep_mlp(n_in: int, width: int, depth: int, n_out: int,
-             activation: Callable[[], nn.Module], init: str = "default",
-             gain: float = 1.0, seed: int = 0) -> nn.Sequential:
+def deep_mlp(
+    n_in: int,
+    width: int,
+    depth: int,
+    n_out: int,
+    activation: Callable[[], nn.Module],
+    init: str = "default",
+    gain: float = 1.0,
+    seed: int = 0,
+) -> nn.Sequential:
     """An MLP with ``depth`` hidden layers of ``width`` units, seeded and initialized."""
     torch.manual_seed(seed)
     model = mlp([n_in] + [width] * depth + [n_out], activation)
     return initialize(model, init, gain)
 
 
-def _per_activation(model: nn.Sequential, x: torch.Tensor,
-                    measure: Callable[[torch.Tensor], float]) -> list[float]:
+def _per_activation(
+    model: nn.Sequential, x: torch.Tensor, measure: Callable[[torch.Tensor], float]
+) -> list[float]:
     values: list[float] = []
-    handles = [m.register_forward_hook(lambda _m, _i, out: values.append(measure(out)))
-               for m in model if not isinstance(m, nn.Linear)]
+    handles = [
+        m.register_forward_hook(lambda _m, _i, out: values.append(measure(out)))
+        for m in model
+        if not isinstance(m, nn.Linear)
+    ]
     try:
         with torch.no_grad():
             model(x)
@@ -84,9 +95,12 @@ def input_spread(model: nn.Sequential, x: torch.Tensor) -> list[float]:
     )
 
 
-def weight_grad_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                      loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-                      = nn.functional.cross_entropy) -> list[float]:
+def weight_grad_norms(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = nn.functional.cross_entropy,
+) -> list[float]:
     """L2 norm of the loss gradient of each ``nn.Linear`` weight, input layer first, from one
     backward pass; ``.grad`` of the model is left untouched.
 

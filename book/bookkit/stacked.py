@@ -23,8 +23,9 @@ _BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults
 _EPS = 1e-8
 
 
-def _stack_layers(models: Sequence[nn.Sequential]) -> tuple[list[tuple[str, object]],
-                                                             list[torch.Tensor]]:
+def _stack_layers(
+    models: Sequence[nn.Sequential],
+) -> tuple[list[tuple[str, object]], list[torch.Tensor]]:
     """The stacked computation of ``models`` and its trainable leaf tensors.
 
     Each layer becomes ``("linear", (weight, bias))`` with ``weight`` of shape
@@ -54,8 +55,10 @@ def _stack_layers(models: Sequence[nn.Sequential]) -> tuple[list[tuple[str, obje
             layers.append(("prelu", slope))
             leaves.append(slope)
         elif any(True for _ in module.parameters()):
-            raise ValueError(f"layer {i}: {type(module).__name__} has parameters; only "
-                             "nn.Linear and nn.PReLU(1) may have them")
+            raise ValueError(
+                f"layer {i}: {type(module).__name__} has parameters; only "
+                "nn.Linear and nn.PReLU(1) may have them"
+            )
         else:
             layers.append(("module", module))
     return layers, leaves
@@ -136,14 +139,18 @@ def train_stacked(
             model.train()
         orders = torch.stack([torch.randperm(n, generator=g) for g in generators])
         totals = torch.zeros(k, dtype=torch.float64)
-        for idx in orders.split(batch_size, dim=1):          # (k, batch) row indices
+        for idx in orders.split(batch_size, dim=1):  # (k, batch) row indices
             logits = _forward(layers, x_train[idx])
-            per_model = nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), y_train[idx].reshape(-1),
-                reduction="none").reshape(k, -1).mean(dim=1)
+            per_model = (
+                nn.functional.cross_entropy(
+                    logits.reshape(-1, logits.shape[-1]), y_train[idx].reshape(-1), reduction="none"
+                )
+                .reshape(k, -1)
+                .mean(dim=1)
+            )
             for p in leaves:
                 p.grad = None
-            per_model.sum().backward()                       # model k's gradient = its own
+            per_model.sum().backward()  # model k's gradient = its own
             step += 1
             with torch.no_grad():
                 for p, (m, v) in zip(leaves, moments, strict=True):

@@ -111,8 +111,9 @@ def train(
     if patience is not None and (x_test is None or y_test is None):
         raise ValueError("early stopping (patience) needs x_test and y_test as a validation set")
     if optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum,
-                              weight_decay=weight_decay)
+        opt = torch.optim.SGD(
+            model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay
+        )
     elif optimizer == "adam":
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     else:
@@ -132,8 +133,11 @@ def train(
             loss.backward()
             grads = [p.grad for p in params if p.grad is not None]
             history.grad_norm.append(
-                torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
-                .item() if grads else 0.0
+                torch.linalg.vector_norm(
+                    torch.stack([torch.linalg.vector_norm(g) for g in grads])
+                ).item()
+                if grads
+                else 0.0
             )
             if clip_value is not None:
                 nn.utils.clip_grad_value_(params, clip_value)

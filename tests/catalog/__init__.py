@@ -28,8 +28,9 @@ class Wrong:
     status: str = "failed"  # or "forbidden" when the mistake is a forbidden call
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "answers", {k: textwrap.dedent(v).strip() + "\n"
-                                             for k, v in self.answers.items()})
+        object.__setattr__(
+            self, "answers", {k: textwrap.dedent(v).strip() + "\n" for k, v in self.answers.items()}
+        )
         object.__setattr__(self, "loses", frozenset(self.loses))
 
 
@@ -41,8 +42,9 @@ class Right:
     answers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "answers", {k: textwrap.dedent(v).strip() + "\n"
-                                             for k, v in self.answers.items()})
+        object.__setattr__(
+            self, "answers", {k: textwrap.dedent(v).strip() + "\n" for k, v in self.answers.items()}
+        )
 
 
 def notebook_with(assignment: str, answers: dict[str, str]) -> nbformat.NotebookNode:
