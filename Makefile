@@ -102,9 +102,10 @@ bench-build: $(STAMP)
 bench-checks: $(STAMP)
 	$(BIN)/python bench/check_cells.py
 
-## lint: ruff on the project's Python code, mypy on the autograder package (strict on the grader)
+## lint: ruff (lint and format) on the project's Python code, mypy on the autograder package (strict on the grader)
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 ## clean: remove build output (the HTML book and the execution cache)
