@@ -190,7 +190,6 @@ def array_item(
     *,
     grade_id: str,
     title: str,
-    points: int,
     target: str,
     oracle: Callable[[np.ndarray], np.ndarray],
     cases: Callable[[np.random.Generator, bool], Sequence[Case]],
@@ -205,7 +204,6 @@ def array_item(
     return Item(
         grade_id=grade_id,
         title=title,
-        points=points,
         targets=(target,),
         cases=cases,
         probe=probe_array_function,

@@ -93,9 +93,11 @@ class StudentResult:
 
 @dataclass(frozen=True)
 class Plan:
-    """One item as the batch runs it: its cases, how many are visible, the reference probes."""
+    """One item as the batch runs it: its points (from the release's test cell), its cases,
+    how many are visible, the reference probes."""
 
     item: Item
+    points: float
     cases: list[Case]
     visible: int
     expected: list[Probe]
@@ -143,9 +145,9 @@ class Assignment:
         released = cells.read(release)
         pristine = submission.Pristine.from_notebook(released)
         reference = cells.define(cells.read(source))
-        tests = [t.grade_id for t in cells.tests(released)]
+        points = {t.grade_id: t.points for t in cells.tests(released)}
         items = ASSIGNMENTS[name]
-        if tests != [i.grade_id for i in items]:
+        if list(points) != [i.grade_id for i in items]:
             raise SetupError(
                 f"the test cells of {release} do not match the checks of {name}; "
                 "regenerate the release"
@@ -167,7 +169,7 @@ class Assignment:
             answer_ids = tuple(
                 g for g, names in pristine.defines.items() if names & set(item.targets)
             )
-            plans.append(Plan(item, cases, visible, expected, answer_ids))
+            plans.append(Plan(item, points[item.grade_id], cases, visible, expected, answer_ids))
         return cls(name, pristine, plans, seed, sources)
 
 
@@ -256,11 +258,10 @@ def judge_item(
     item = plan.item
 
     def result(status: str, message: str, feedback: str | None = None) -> ItemResult:
-        points = float(item.points) if status == "passed" else 0.0
         return ItemResult(
             item.grade_id,
-            points,
-            float(item.points),
+            plan.points if status == "passed" else 0.0,
+            plan.points,
             status,
             message,
             message if feedback is None else feedback,
@@ -603,7 +604,7 @@ class Batch:
             ItemResult(
                 p.item.grade_id,
                 0.0,
-                float(p.item.points),
+                p.points,
                 sub.status,
                 sub.problem or "",
                 sub.problem or "",

@@ -46,11 +46,14 @@ class Case:
 
 @dataclass(frozen=True)
 class Item:
-    """One graded test cell: its ``grade_id``, points, cases, probe, comparison and oracle."""
+    """One graded test cell: its ``grade_id``, cases, probe, comparison and oracle.
+
+    Its points are not here: they are the nbgrader metadata of the notebook's test cell,
+    the one place they are written (nbgrader, formgrader and our grader all read them there).
+    """
 
     grade_id: str
     title: str
-    points: int
     targets: tuple[str, ...]
     cases: Callable[[np.random.Generator, bool], Sequence[Case]]
     probe: Callable[..., Probe]

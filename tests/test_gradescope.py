@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox
+from autograder import cells, sandbox
 from autograder.catalog import ASSIGNMENTS
 
-from conftest import ROOT
+from support.paths import ROOT
 
 A = "ex02_relu"
-MAX = float(sum(i.points for i in ASSIGNMENTS[A]))
+MAX = sum(t.points for t in cells.tests(cells.read(ROOT / "exercises" / A / f"{A}.ipynb")))
 pytestmark = pytest.mark.slow
 HOSTILE = """import os
 def relu_scalar(x):

@@ -91,7 +91,6 @@ SIGMOID_HINTS = (
 sigmoid_core = array_item(
     grade_id="sigmoid_core",
     title="sigmoid: values, dtype and shape on random arrays",
-    points=2,
     target="sigmoid",
     oracle=sigmoid_oracle,
     cases=core_cases,
@@ -106,7 +105,6 @@ sigmoid_core = array_item(
 sigmoid_edge = array_item(
     grade_id="sigmoid_edge",
     title="sigmoid: x = 0, |x| up to 1000 without overflow, inf, NaN",
-    points=2,
     target="sigmoid",
     oracle=sigmoid_oracle,
     cases=sigmoid_edge_cases,
@@ -122,7 +120,6 @@ sigmoid_edge = array_item(
 sigmoid_grad_core = array_item(
     grade_id="sigmoid_grad_core",
     title="sigmoid_grad: values, dtype and shape on random arrays",
-    points=1,
     target="sigmoid_grad",
     oracle=sigmoid_grad_oracle,
     cases=core_cases,
@@ -134,7 +131,6 @@ sigmoid_grad_core = array_item(
 sigmoid_grad_edge = array_item(
     grade_id="sigmoid_grad_edge",
     title="sigmoid_grad: x = 0 and |x| up to 1000 without overflow",
-    points=1,
     target="sigmoid_grad",
     oracle=sigmoid_grad_oracle,
     cases=grad_edge_cases,
@@ -149,7 +145,6 @@ sigmoid_grad_edge = array_item(
 tanh_grad_core = array_item(
     grade_id="tanh_grad_core",
     title="tanh_grad: values, dtype and shape on random arrays",
-    points=1,
     target="tanh_grad",
     oracle=tanh_grad_oracle,
     cases=core_cases,
@@ -160,7 +155,6 @@ tanh_grad_core = array_item(
 tanh_grad_edge = array_item(
     grade_id="tanh_grad_edge",
     title="tanh_grad: x = 0, large |x| and float32 input",
-    points=1,
     target="tanh_grad",
     oracle=tanh_grad_oracle,
     cases=grad_edge_cases,
@@ -311,7 +305,6 @@ def _collapse_item(grade_id: str, title: str, cases) -> Item:
     return Item(
         grade_id=grade_id,
         title=title,
-        points=2,
         targets=("collapse_linear",),
         cases=cases,
         probe=probe_collapse,

@@ -120,7 +120,6 @@ def chain_bound_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]
 sigmoid_chain_bound_core = Item(
     grade_id="sigmoid_chain_bound_core",
     title="sigmoid_chain_bound: the bound for n layers",
-    points=1,
     targets=("sigmoid_chain_bound",),
     cases=chain_bound_core_cases,
     probe=probe_scalar_function,
@@ -131,7 +130,6 @@ sigmoid_chain_bound_core = Item(
 sigmoid_chain_bound_edge = Item(
     grade_id="sigmoid_chain_bound_edge",
     title="sigmoid_chain_bound: 0 layers and deep chains",
-    points=1,
     targets=("sigmoid_chain_bound",),
     cases=chain_bound_edge_cases,
     probe=probe_scalar_function,
@@ -400,11 +398,10 @@ def grad_norms_state_cases(rng: np.random.Generator, hidden: bool) -> list[Case]
     return cases
 
 
-def _grad_item(grade_id: str, title: str, points: int, cases) -> Item:
+def _grad_item(grade_id: str, title: str, cases) -> Item:
     return Item(
         grade_id=grade_id,
         title=title,
-        points=points,
         targets=("layer_grad_norms",),
         cases=cases,
         probe=probe_grad_norms,
@@ -416,19 +413,16 @@ def _grad_item(grade_id: str, title: str, points: int, cases) -> Item:
 layer_grad_norms_core = _grad_item(
     "layer_grad_norms_core",
     "layer_grad_norms: one norm per Linear weight, in order",
-    2,
     grad_norms_core_cases,
 )
 layer_grad_norms_structure = _grad_item(
     "layer_grad_norms_structure",
     "layer_grad_norms: nested modules, bias-free layers, other layer types",
-    1,
     grad_norms_structure_cases,
 )
 layer_grad_norms_state = _grad_item(
     "layer_grad_norms_state",
     "layer_grad_norms: old gradients ignored, weights unchanged",
-    1,
     grad_norms_state_cases,
 )
 
@@ -649,7 +643,6 @@ def _init_item(grade_id: str, title: str, target: str, cases, oracle) -> Item:
     return Item(
         grade_id=grade_id,
         title=title,
-        points=1 if "edge" in grade_id else 2,
         targets=(target,),
         cases=cases,
         probe=probe_init,

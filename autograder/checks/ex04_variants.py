@@ -448,7 +448,6 @@ MISH = Rules("mish", "mish(x) = x * tanh(softplus(x)), with a stable softplus.")
 def function_item(
     grade_id: str,
     title: str,
-    points: int,
     name: str,
     rules: Rules,
     cases: Callable[[np.random.Generator, bool], list[Case]],
@@ -456,7 +455,6 @@ def function_item(
     return Item(
         grade_id=grade_id,
         title=title,
-        points=points,
         targets=(name,),
         cases=cases,
         probe=probe_function,
@@ -474,7 +472,6 @@ def _core(params: Sequence[dict], scale: float = 3.0):
 leaky_relu_core = function_item(
     "leaky_relu_core",
     "leaky_relu: values and gradients on random tensors",
-    1,
     "leaky_relu",
     LEAKY,
     _core([{}, {"negative_slope": 0.2}, {"negative_slope": 0.05}]),
@@ -482,7 +479,6 @@ leaky_relu_core = function_item(
 leaky_relu_edge = function_item(
     "leaky_relu_edge",
     "leaky_relu: x = 0, NaN, infinities, other slopes",
-    1,
     "leaky_relu",
     LEAKY,
     lambda rng, hidden: edge_cases(
@@ -501,7 +497,6 @@ leaky_relu_edge = function_item(
 elu_core = function_item(
     "elu_core",
     "elu: values and gradients on random tensors",
-    1,
     "elu",
     ELU,
     _core([{}, {"alpha": 0.5}, {"alpha": 2.0}]),
@@ -509,7 +504,6 @@ elu_core = function_item(
 elu_edge = function_item(
     "elu_edge",
     "elu: x = 0, NaN, infinities, |x| up to 1000",
-    1,
     "elu",
     ELU,
     lambda rng, hidden: edge_cases(hidden, {"alpha": 2.0}, relu_family=True),
@@ -517,7 +511,6 @@ elu_edge = function_item(
 selu_core = function_item(
     "selu_core",
     "selu: values and gradients on random tensors",
-    1,
     "selu",
     SELU,
     _core([{}, {}, {}]),
@@ -525,7 +518,6 @@ selu_core = function_item(
 selu_edge = function_item(
     "selu_edge",
     "selu: x = 0, NaN, infinities, |x| up to 1000",
-    1,
     "selu",
     SELU,
     lambda rng, hidden: edge_cases(hidden, {}, relu_family=True),
@@ -533,7 +525,6 @@ selu_edge = function_item(
 gelu_core = function_item(
     "gelu_core",
     "gelu: the exact form x * Phi(x)",
-    1,
     "gelu",
     GELU,
     _core([{}, {"approximate": "none"}, {"approximate": "none"}]),
@@ -541,7 +532,6 @@ gelu_core = function_item(
 gelu_tanh = function_item(
     "gelu_tanh",
     "gelu: the tanh approximation (approximate='tanh')",
-    1,
     "gelu",
     GELU,
     _core([{"approximate": "tanh"}] * 3),
@@ -549,7 +539,6 @@ gelu_tanh = function_item(
 gelu_edge = function_item(
     "gelu_edge",
     "gelu: x = 0 and large |x| in both forms",
-    1,
     "gelu",
     GELU,
     lambda rng, hidden: edge_cases(
@@ -567,7 +556,6 @@ gelu_edge = function_item(
 silu_core = function_item(
     "silu_core",
     "silu: values and gradients on random tensors",
-    1,
     "silu",
     SILU,
     _core([{}, {}, {}]),
@@ -575,7 +563,6 @@ silu_core = function_item(
 silu_edge = function_item(
     "silu_edge",
     "silu: x = 0 and |x| up to 1000",
-    1,
     "silu",
     SILU,
     lambda rng, hidden: edge_cases(hidden, {}, relu_family=False),
@@ -583,7 +570,6 @@ silu_edge = function_item(
 softplus_core = function_item(
     "softplus_core",
     "softplus: values and gradients, beta and threshold",
-    1,
     "softplus",
     SOFTPLUS,
     _core([{}, {"beta": 2.0}, {"beta": 0.5, "threshold": 5.0}]),
@@ -591,7 +577,6 @@ softplus_core = function_item(
 softplus_edge = function_item(
     "softplus_edge",
     "softplus: x = 0, |x| up to 1000, at and above the threshold",
-    1,
     "softplus",
     SOFTPLUS,
     lambda rng, hidden: edge_cases(
@@ -613,7 +598,6 @@ softplus_edge = function_item(
 mish_core = function_item(
     "mish_core",
     "mish: values and gradients on random tensors",
-    1,
     "mish",
     MISH,
     _core([{}, {}, {}]),
@@ -621,7 +605,6 @@ mish_core = function_item(
 mish_edge = function_item(
     "mish_edge",
     "mish: x = 0 and |x| up to 1000",
-    1,
     "mish",
     MISH,
     lambda rng, hidden: edge_cases(hidden, {}, relu_family=False),
@@ -858,7 +841,6 @@ def prelu_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
 prelu_core = Item(
     grade_id="prelu_core",
     title="PReLU: weights, forward and gradients like nn.PReLU",
-    points=2,
     targets=("PReLU",),
     cases=prelu_core_cases,
     probe=probe_prelu,
@@ -870,7 +852,6 @@ prelu_core = Item(
 prelu_edge = Item(
     grade_id="prelu_edge",
     title="PReLU: x = 0, 1-D input, channel dimension, NaN",
-    points=1,
     targets=("PReLU",),
     cases=prelu_edge_cases,
     probe=probe_prelu,

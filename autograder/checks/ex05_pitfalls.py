@@ -674,11 +674,10 @@ def dead_state_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-def _dead_item(grade_id: str, title: str, points: int, cases, check_state: bool) -> Item:
+def _dead_item(grade_id: str, title: str, cases, check_state: bool) -> Item:
     return Item(
         grade_id=grade_id,
         title=title,
-        points=points,
         targets=("dead_relu_fraction",),
         cases=cases,
         probe=probe_dead,
@@ -690,21 +689,18 @@ def _dead_item(grade_id: str, title: str, points: int, cases, check_state: bool)
 dead_relu_fraction_core = _dead_item(
     "dead_relu_fraction_core",
     "dead_relu_fraction: MLP, nested, 3-D and conv models",
-    2,
     dead_core_cases,
     check_state=False,
 )
 dead_relu_fraction_edge = _dead_item(
     "dead_relu_fraction_edge",
     "dead_relu_fraction: all or none dead, NaN, no ReLU, module order, one sample",
-    2,
     dead_edge_cases,
     check_state=False,
 )
 dead_relu_fraction_state = _dead_item(
     "dead_relu_fraction_state",
     "dead_relu_fraction: the model is left as it was (hooks, mode, gradients)",
-    1,
     dead_state_cases,
     check_state=True,
 )
@@ -1028,7 +1024,6 @@ def _clip_item(grade_id: str, title: str, cases) -> Item:
     return Item(
         grade_id=grade_id,
         title=title,
-        points=2,
         targets=("clip_grad_norm",),
         cases=cases,
         probe=probe_clip,
@@ -1372,7 +1367,6 @@ def _schedule_item(grade_id: str, title: str, target: str, cases, oracle, compar
     return Item(
         grade_id=grade_id,
         title=title,
-        points=1,
         targets=(target,),
         cases=cases,
         probe=probe_schedule,
@@ -1682,7 +1676,6 @@ def stop_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
 should_stop_core = Item(
     grade_id="should_stop_core",
     title="should_stop: every prefix of training curves",
-    points=1,
     targets=("should_stop",),
     cases=stop_core_cases,
     probe=probe_should_stop,
@@ -1692,7 +1685,6 @@ should_stop_core = Item(
 should_stop_edge = Item(
     grade_id="should_stop_edge",
     title="should_stop: short histories, ties, patience 1, min_delta, a real bool",
-    points=1,
     targets=("should_stop",),
     cases=stop_edge_cases,
     probe=probe_should_stop,
