@@ -51,19 +51,26 @@ COPIED = (
     "exercises",
 )
 # The modules `from autograder import check` needs (policy imports submission.strip_magics),
-# plus checks/<assignment>.py for each released assignment, exercises/<assignment>/.
+# plus each released assignment's checks (checks/<assignment>.py, or every module of the package
+# checks/<assignment>/), exercises/<assignment>/.
 STUDENT_MODULES = (
     "__init__.py",
     "catalog.py",
-    "elementwise.py",
     "forbidden.py",
     "items.py",
-    "models.py",
     "notebook.py",
     "policy.py",
     "report.py",
     "submission.py",
-    "tensors.py",
+    "kit/__init__.py",
+    "kit/cases.py",
+    "kit/elementwise.py",
+    "kit/gradcheck.py",
+    "kit/models.py",
+    "kit/rules.py",
+    "kit/tensors.py",
+    "kit/tolerance.py",
+    "kit/values.py",
     "checks/__init__.py",
 )
 # The instructor suite's tests that are the student package's own unit tests.
@@ -119,7 +126,19 @@ def generate(dest: Path, root: Path = ROOT) -> list[Path]:
 def student_modules(root: Path = ROOT) -> list[str]:
     """The ``autograder`` modules published, relative to ``autograder/``."""
     assignments = sorted(p.name for p in (root / "exercises").iterdir() if p.is_dir())
-    return [*STUDENT_MODULES, *(f"checks/{a}.py" for a in assignments)]
+    checks = root / "autograder" / "checks"
+    return [
+        *STUDENT_MODULES,
+        *(
+            module
+            for a in assignments
+            for module in (
+                sorted(f"checks/{a}/{p.name}" for p in (checks / a).glob("*.py"))
+                if (checks / a).is_dir()
+                else [f"checks/{a}.py"]
+            )
+        ),
+    ]
 
 
 def student_files(root: Path = ROOT) -> dict[str, str]:

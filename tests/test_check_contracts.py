@@ -21,8 +21,8 @@ import pytest
 
 from autograder import cells
 from autograder.catalog import ASSIGNMENTS
-from autograder.elementwise import ArrayRules
 from autograder.items import Item
+from autograder.kit.rules import Rules
 
 from conftest import ROOT
 
@@ -82,10 +82,10 @@ def case_inputs(item: Item) -> list[tuple[str, np.ndarray]]:
     return inputs
 
 
-def array_rules(item: Item) -> ArrayRules | None:
-    """The :class:`ArrayRules` an elementwise item compares with, if it is one."""
+def array_rules(item: Item) -> Rules | None:
+    """The :class:`Rules` an item compares with, if it has one."""
     for cell in item.compare.__closure__ or ():
-        if isinstance(cell.cell_contents, ArrayRules):
+        if isinstance(cell.cell_contents, Rules):
             return cell.cell_contents
     return None
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder import models
 from autograder.checks import ex03_vanishing_gradient, ex05_pitfalls
+from autograder.kit import models
 
 REGISTRIES = {"ex03": ex03_vanishing_gradient.MODELS, "ex05": ex05_pitfalls.MODELS}
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from autograder.elementwise import ArrayRules, array_item, random_arrays, tolerance
 from autograder.items import Case, Item, Probe, format_error
+from autograder.kit.elementwise import array_item, random_arrays
+from autograder.kit.rules import Mismatch, Rules, when
+from autograder.kit.tolerance import tolerance
 from autograder.report import Failure, describe
 
 FORBIDDEN = (
@@ -74,14 +76,14 @@ def grad_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-def _saturates_wrong(x: float, expected: float, got: float) -> bool:
-    return not np.isfinite(got) or (abs(x) > 30 and abs(got - expected) > 1e-6)
+def _saturates_wrong(m: Mismatch) -> bool:
+    return not np.isfinite(m.got) or (abs(m.x) > 30 and abs(m.got - m.expected) > 1e-6)
 
 
 SIGMOID_HINTS = (
-    (lambda x, e, g: np.isnan(x), "sigmoid(nan) is nan: let NaN flow through."),
-    (lambda x, e, g: np.isinf(x), "sigmoid(inf) = 1 and sigmoid(-inf) = 0."),
-    (
+    when(lambda m: np.isnan(m.x), "sigmoid(nan) is nan: let NaN flow through."),
+    when(lambda m: np.isinf(m.x), "sigmoid(inf) = 1 and sigmoid(-inf) = 0."),
+    when(
         _saturates_wrong,
         "For large |x|, 1 / (1 + np.exp(-x)) overflows for x < -709: use "
         "exp(-|x|), which never overflows, with one formula per sign of x.",
@@ -95,7 +97,7 @@ sigmoid_core = array_item(
     oracle=sigmoid_oracle,
     cases=core_cases,
     forbidden=FORBIDDEN,
-    rules=ArrayRules(
+    rules=Rules(
         "sigmoid",
         hint="sigmoid(x) = 1 / (1 + exp(-x)), elementwise.",
         new_array=False,
@@ -109,7 +111,7 @@ sigmoid_edge = array_item(
     oracle=sigmoid_oracle,
     cases=sigmoid_edge_cases,
     forbidden=FORBIDDEN,
-    rules=ArrayRules(
+    rules=Rules(
         "sigmoid",
         hint="Use a form that is stable for both signs of x.",
         new_array=False,
@@ -124,7 +126,7 @@ sigmoid_grad_core = array_item(
     oracle=sigmoid_grad_oracle,
     cases=core_cases,
     forbidden=FORBIDDEN,
-    rules=ArrayRules(
+    rules=Rules(
         "sigmoid_grad", hint="sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x)).", new_array=False
     ),
 )
@@ -135,7 +137,7 @@ sigmoid_grad_edge = array_item(
     oracle=sigmoid_grad_oracle,
     cases=grad_edge_cases,
     forbidden=FORBIDDEN,
-    rules=ArrayRules(
+    rules=Rules(
         "sigmoid_grad",
         hint="sigmoid'(0) = 0.25; compute it from a stable sigmoid.",
         new_array=False,
@@ -148,7 +150,7 @@ tanh_grad_core = array_item(
     target="tanh_grad",
     oracle=tanh_grad_oracle,
     cases=core_cases,
-    rules=ArrayRules(
+    rules=Rules(
         "tanh_grad", hint="tanh'(x) = 1 - tanh(x)**2 (np.tanh is allowed).", new_array=False
     ),
 )
@@ -158,7 +160,7 @@ tanh_grad_edge = array_item(
     target="tanh_grad",
     oracle=tanh_grad_oracle,
     cases=grad_edge_cases,
-    rules=ArrayRules(
+    rules=Rules(
         "tanh_grad",
         hint="tanh'(0) = 1, and tanh'(x) tends to 0 for large |x|.",
         new_array=False,

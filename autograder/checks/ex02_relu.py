@@ -8,10 +8,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.elementwise import ArrayRules, array_item, random_arrays
-from autograder.items import Case, Item, Probe, format_error
+from autograder.items import Case, Item, Probe
+from autograder.kit.elementwise import array_item, random_arrays
+from autograder.kit.gradcheck import gradcheck_probe
+from autograder.kit.rules import Rules, when
+from autograder.kit.tensors import compare_tensors, tensor_record
 from autograder.report import Failure, describe
-from autograder.tensors import compare_tensors, tensor_record
 
 FORBIDDEN = (
     "torch.relu",
@@ -129,8 +131,8 @@ def relu_grad_oracle(x: np.ndarray) -> np.ndarray:
 
 
 RELU_HINTS = (
-    (lambda x, e, g: math.isnan(x), NAN_TO_ZERO),
-    (lambda x, e, g: x == -math.inf, NEG_INF),
+    when(lambda m: math.isnan(m.x), NAN_TO_ZERO),
+    when(lambda m: m.x == -math.inf, NEG_INF),
 )
 
 
@@ -175,17 +177,17 @@ def relu_grad_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-RELU_RULES = ArrayRules(
+RELU_RULES = Rules(
     "relu",
     hint="relu(x) = max(x, 0) elementwise, as a new array of the input's dtype.",
     hints=RELU_HINTS,
 )
-GRAD_RULES = ArrayRules(
+GRAD_RULES = Rules(
     "relu_grad",
     hint="relu'(x) is 1 where x > 0 and 0 elsewhere, "
     "including at x = 0 (PyTorch's convention), in the input's dtype.",
     hints=(
-        (lambda x, e, g: x == 0, "PyTorch's convention is relu'(0) = 0: use x > 0, not x >= 0."),
+        when(lambda m: m.x == 0, "PyTorch's convention is relu'(0) = 0: use x > 0, not x >= 0."),
     ),
 )
 
@@ -269,13 +271,7 @@ def probe_backward(case: Case, function) -> Probe:
     y.backward(upstream)
     probe: Probe = {"grad": tensor_record(x.grad)}
     if "gradcheck" in case.kwargs:
-        away = torch.from_numpy(np.array(case.kwargs["gradcheck"])).requires_grad_(True)
-        try:
-            probe["gradcheck"] = bool(
-                torch.autograd.gradcheck(function.apply, (away,), raise_exception=True)
-            )
-        except Exception as exc:  # noqa: BLE001 - the message is the feedback
-            probe["gradcheck"] = format_error(exc)[:300]
+        probe["gradcheck"] = gradcheck_probe(function.apply, case.kwargs["gradcheck"])
     return probe
 
 

@@ -19,10 +19,10 @@ from scipy import stats
 from torch import nn
 from torch.nn import functional as F
 
-from autograder import models
 from autograder.forbidden import existing
 from autograder.items import Case, Item, Probe
-from autograder.models import Model
+from autograder.kit import models
+from autograder.kit.models import Model
 from autograder.report import Failure, describe
 
 INIT_FORBIDDEN = existing(

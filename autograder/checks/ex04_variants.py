@@ -14,18 +14,20 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from autograder.elementwise import first_mismatch
 from autograder.forbidden import existing
 from autograder.items import Case, Item, Probe, format_error
+from autograder.kit.elementwise import first_mismatch
+from autograder.kit.gradcheck import gradcheck_probe
+from autograder.kit.rules import Hint, Mismatch, Rules, when
+from autograder.kit.tensors import tensor_record
+from autograder.kit.tolerance import FORMULA_RTOL
 from autograder.report import Failure, describe
-from autograder.tensors import tensor_record
 
 FORBIDDEN = {
     "leaky_relu": existing(
@@ -125,13 +127,7 @@ def probe_function(case: Case, fn: Callable[..., torch.Tensor]) -> Probe:
         else:
             probe["grad"] = {"kind": "not differentiable"}
     if "gradcheck" in options:
-        away = torch.from_numpy(np.array(options["gradcheck"])).requires_grad_(True)
-        try:
-            probe["gradcheck"] = bool(
-                torch.autograd.gradcheck(lambda t: fn(t, **params), (away,), raise_exception=True)
-            )
-        except Exception as exc:  # noqa: BLE001 - the message is the feedback
-            probe["gradcheck"] = format_error(exc)[:300]
+        probe["gradcheck"] = gradcheck_probe(lambda t: fn(t, **params), options["gradcheck"])
     return probe
 
 
@@ -139,25 +135,6 @@ def call_text(name: str, case: Case) -> str:
     x, params = case.args
     args = "".join(f", {k}={v!r}" for k, v in params.items())
     return f"{name}(x{args}) with x = {describe(np.asarray(x))}"
-
-
-Hint = Callable[[str, float, float, float, dict], str | None]
-
-
-@dataclass(frozen=True)
-class Rules:
-    """How one function is compared: its name, the general hint and value-specific hints."""
-
-    name: str
-    hint: str
-    hints: Sequence[Hint] = ()
-
-    def hint_for(self, what: str, x: float, expected: float, got: float, params: dict) -> str:
-        for rule in self.hints:
-            text = rule(what, x, expected, got, params)
-            if text:
-                return text
-        return self.hint
 
 
 def compare_record(
@@ -197,7 +174,7 @@ def compare_record(
         return None
     xi = float(x.ravel()[index])
     ei, gi = float(expected["value"].ravel()[index]), float(got["value"].ravel()[index])
-    hint = rules.hint_for(what, xi, ei, gi, case.args[1])
+    hint = rules.hint_for(Mismatch(what, xi, ei, gi, case.args[1]))
     if what == "gradient" and math.isnan(gi) and not math.isnan(ei):
         hint = WHERE_NAN
     return Failure(
@@ -321,11 +298,11 @@ def edge_cases(
 
 
 def at_zero_grad(text: str) -> Hint:
-    return lambda what, x, e, g, p: text if what == "gradient" and x == 0 else None
+    return when(lambda m: m.what == "gradient" and m.x == 0, text)
 
 
-def leaky_slope(what: str, x: float, e: float, g: float, params: dict) -> str | None:
-    if what == "output" and x < 0:
+def leaky_slope(m: Mismatch) -> str | None:
+    if m.what == "output" and m.x < 0:
         return (
             "Negative inputs are multiplied by negative_slope: use the argument (default "
             "0.01), not a constant."
@@ -333,14 +310,14 @@ def leaky_slope(what: str, x: float, e: float, g: float, params: dict) -> str | 
     return None
 
 
-def elu_alpha(what: str, x: float, e: float, g: float, params: dict) -> str | None:
-    if what == "output" and x < 0:
+def elu_alpha(m: Mismatch) -> str | None:
+    if m.what == "output" and m.x < 0:
         return "For x <= 0, elu(x) = alpha * (exp(x) - 1): use the alpha argument."
     return None
 
 
-def selu_constants(what: str, x: float, e: float, g: float, params: dict) -> str | None:
-    if e != 0 and abs(g / e - 1) < 1e-3:
+def selu_constants(m: Mismatch) -> str | None:
+    if m.expected != 0 and abs(m.got / m.expected - 1) < 1e-3:
         return (
             "Close but not equal: use SELU's two constants to full precision, as given in "
             "the notebook (alpha = 1.6732632423543772..., scale = 1.0507009873554804...)."
@@ -348,17 +325,19 @@ def selu_constants(what: str, x: float, e: float, g: float, params: dict) -> str
     return None
 
 
-def gelu_form(what: str, x: float, e: float, g: float, params: dict) -> str | None:
+def gelu_form(m: Mismatch) -> str | None:
+    x, g, params = m.x, m.got, m.params
     exact = 0.5 * x * (1 + math.erf(x / math.sqrt(2)))
     approx = 0.5 * x * (1 + math.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
-    if what != "output":
+    if m.what != "output":
         return None
-    if params.get("approximate", "none") == "none" and math.isclose(g, approx, rel_tol=1e-6):
+    approximate = params.get("approximate", "none")
+    if approximate == "none" and math.isclose(g, approx, rel_tol=FORMULA_RTOL):
         return (
             "That is the tanh approximation. approximate='none' asks for the exact "
             "x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2))), with torch.erf."
         )
-    if params.get("approximate") == "tanh" and math.isclose(g, exact, rel_tol=1e-6):
+    if approximate == "tanh" and math.isclose(g, exact, rel_tol=FORMULA_RTOL):
         return (
             "That is the exact GELU. approximate='tanh' asks for "
             "0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))."
@@ -366,8 +345,9 @@ def gelu_form(what: str, x: float, e: float, g: float, params: dict) -> str | No
     return None
 
 
-def softplus_rules(what: str, x: float, e: float, g: float, params: dict) -> str | None:
-    beta, threshold = params.get("beta", 1.0), params.get("threshold", 20.0)
+def softplus_rules(m: Mismatch) -> str | None:
+    what, x, e, g = m.what, m.x, m.expected, m.got
+    beta, threshold = m.params.get("beta", 1.0), m.params.get("threshold", 20.0)
     if what == "gradient" and x == 0 and g == 0 and e != 0:
         return (
             "softplus'(0) = 1/2, but autograd returned 0: relu(x) and abs(x) have slope 0 "

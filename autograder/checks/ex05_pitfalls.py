@@ -18,11 +18,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder import models
-from autograder.elementwise import tolerance
 from autograder.forbidden import existing
 from autograder.items import Case, Item, Probe, format_error
-from autograder.models import Model
+from autograder.kit import models
+from autograder.kit.models import Model
+from autograder.kit.tolerance import tolerance
 from autograder.report import Failure, describe
 
 CLIP_FORBIDDEN = existing(

@@ -15,8 +15,8 @@ import torch
 # checks puts that cost in the notebook's import cell instead of a check cell's first call.
 import torch.fx.experimental.symbolic_shapes  # noqa: F401 - imported for its cost only
 
-from autograder.elementwise import first_mismatch
 from autograder.items import Probe
+from autograder.kit.elementwise import first_mismatch
 from autograder.report import Failure, describe
 
 

@@ -10,26 +10,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from autograder.items import Case, Item, Probe, format_error
+from autograder.kit.rules import Mismatch, Rules
+from autograder.kit.tolerance import tolerance
 from autograder.report import Failure, describe
-
-# Tolerances per dtype: tight enough in float64 to tell GELU's exact form from its approximation.
-TOLERANCE = {
-    np.dtype(np.float64): (1e-7, 1e-10),
-    np.dtype(np.float32): (1e-5, 1e-6),
-    np.dtype(np.float16): (2e-3, 1e-3),
-}
-
-
-def tolerance(*dtypes: npt.DTypeLike) -> tuple[float, float]:
-    """``(rtol, atol)`` for values of these dtypes: the loosest of their :data:`TOLERANCE`
-    entries (exact, ``(0, 0)``, for integers). Every check compares numbers with it."""
-    return max((TOLERANCE.get(np.dtype(d), (0.0, 0.0)) for d in dtypes), default=(0.0, 0.0))
 
 
 def probe_array_function(case: Case, fn: Callable[..., object]) -> Probe:
@@ -86,19 +73,7 @@ def first_mismatch(x: np.ndarray, got: np.ndarray, expected: np.ndarray) -> int 
     return int(candidates[np.argmin(key[candidates])])
 
 
-@dataclass(frozen=True)
-class ArrayRules:
-    """How strictly an elementwise result is compared."""
-
-    name: str
-    hint: str = ""
-    new_array: bool = True
-    # the input dtypes for which the notebook's contract promises no overflow warning
-    no_overflow: tuple[str, ...] = ()
-    hints: Sequence[tuple[Callable[[float, float, float], bool], str]] = ()
-
-
-def compare_arrays(rules: ArrayRules) -> Callable[[Case, Probe, Probe], Failure | None]:
+def compare_arrays(rules: Rules) -> Callable[[Case, Probe, Probe], Failure | None]:
     """The comparison rule for elementwise functions, with hints keyed on the failing value."""
 
     def compare(case: Case, got: Probe, expected: Probe) -> Failure | None:
@@ -152,9 +127,7 @@ def compare_arrays(rules: ArrayRules) -> Callable[[Case, Probe, Probe], Failure 
         if index is not None:
             xi = x.ravel()[index]
             gi, ei = got["value"].ravel()[index], expected["value"].ravel()[index]
-            hint = next(
-                (h for test, h in rules.hints if test(float(xi), float(ei), float(gi))), rules.hint
-            )
+            hint = rules.hint_for(Mismatch("value", float(xi), float(ei), float(gi), case.kwargs))
             where = f"x = {describe(xi)}, entry {index} of an input array of shape {x.shape}"
             return Failure(
                 case.label,
@@ -193,7 +166,7 @@ def array_item(
     target: str,
     oracle: Callable[[np.ndarray], np.ndarray],
     cases: Callable[[np.random.Generator, bool], Sequence[Case]],
-    rules: ArrayRules,
+    rules: Rules,
     forbidden: Sequence[str] = (),
 ) -> Item:
     """An item that checks an elementwise NumPy function against ``oracle``."""
