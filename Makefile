@@ -6,7 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JB_FLAGS := --builder html -n -W --keep-going
-ASSIGNMENTS := ex01_activations ex02_relu ex03_vanishing_gradient ex04_variants ex05_pitfalls
+# every assignment with a solution notebook (an assignment is solutions/<name>/, its checks
+# autograder/checks/<name> and its catalog tests/catalog/<name>.py; nothing lists them by hand)
+ASSIGNMENTS := $(notdir $(wildcard solutions/ex[0-9][0-9]_*))
 # nbgrader runs helper programs (alembic) from the environment's bin directory
 export PATH := $(abspath $(BIN)):$(PATH)
 # The student package (autograder + bookkit), its offline wheelhouse and where the site serves it
