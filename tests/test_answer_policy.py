@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 
 from autograder import policy, sandbox
 
-from conftest import ROOT
+from support.paths import ROOT
 
 A = "ex02_relu"
 FULL = 15.0

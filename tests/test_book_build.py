@@ -14,10 +14,11 @@ from bs4 import BeautifulSoup
 
 from autograder.catalog import ASSIGNMENTS
 
-from conftest import ROOT, Build, copy_tree, make_book
-from test_toc import toc_entries
+from support.book import Build, make_book
+from support.paths import ROOT, copy_tree
+from support.toc import toc_pages
 
-TOC_PAGES = toc_entries(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+TOC_PAGES = toc_pages()
 CHAPTERS = [p for p in TOC_PAGES if re.fullmatch(r"book/ch\d\d_\w+", p)]
 pytestmark = pytest.mark.slow  # the whole book is built once, in a temporary copy
 # Attributes through which a page makes the browser fetch something on its own.

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from chapters import chapters
-from conftest import ROOT
+from support.chapters import chapters
+from support.paths import ROOT
 
 SOURCES = {"x_test", "y_test"}
 CLEAN_FIELDS = {"train_loss", "grad_norm", "step_loss", "lr", "stopped_early", "shape", "dtype"}

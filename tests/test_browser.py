@@ -25,15 +25,15 @@ from urllib.parse import quote, unquote, urldefrag, urljoin, urlparse
 
 import axe_playwright_python
 import pytest
-import yaml
 from bs4 import BeautifulSoup
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route
 
-from conftest import ROOT, Build
-from test_toc import toc_entries
+from support.book import Build
+from support.paths import ROOT
+from support.toc import toc_pages
 
 VIEWPORT = {"width": 1280, "height": 900}
-TOC_PAGES = toc_entries(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+TOC_PAGES = toc_pages()
 PAGES = [*TOC_PAGES, "genindex", "search"]
 pytestmark = pytest.mark.slow
 CHAPTERS = [p for p in TOC_PAGES if re.fullmatch(r"book/ch\d\d_\w+", p)]

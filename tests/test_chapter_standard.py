@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from chapters import Chapter, chapters
-from conftest import ROOT
+from support.chapters import Chapter, chapters
+from support.paths import ROOT
 
 CHAPTERS = chapters()
 ids = [c.name for c in CHAPTERS]

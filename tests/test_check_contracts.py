@@ -24,7 +24,7 @@ from autograder.catalog import ASSIGNMENTS
 from autograder.items import Item
 from autograder.kit.rules import Rules
 
-from conftest import ROOT
+from support.paths import ROOT
 
 DTYPE = re.compile(r"\b(float16|float32|float64|u?int(?:8|16|32|64)|bool)\b")
 NO_NAN = re.compile(r"(contains? no NaN|without NaN|not tested at NaN)", re.IGNORECASE)

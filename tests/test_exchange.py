@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import ROOT
+from support.paths import ROOT
 
 A = "ex02_relu"
 COURSE_ID = "activation-functions"  # as nbgrader_config.py says

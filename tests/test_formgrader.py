@@ -17,16 +17,10 @@ Without Debian's chromium (``/usr/bin/chromium``) the browser tests skip, except
 from __future__ import annotations
 
 import csv
-import json
 import os
-import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +34,8 @@ from playwright.sync_api import Browser, Locator, Page, Route, expect
 from autograder import cells, sandbox
 
 import catalog
-from conftest import ROOT
+from support.jupyter_server import JupyterServer, jupyter_server
+from support.paths import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -108,22 +103,21 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @dataclass(frozen=True)
 class Formgrader:
-    """A running Jupyter server with nbgrader's formgrader, and how to call its web API."""
+    """The running Jupyter server with nbgrader's formgrader, and how to call its web API."""
 
-    base: str
-    token: str
+    server: JupyterServer
+
+    @property
+    def base(self) -> str:
+        return self.server.base.rstrip("/")
+
+    @property
+    def token(self) -> str:
+        return self.server.token
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
         """Call ``/formgrader/api/<path>`` with the token, as formgrader's JavaScript does."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            f"{self.base}/formgrader/api/{path}",
-            data=data,
-            method=method,
-            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=LONG / 1000) as response:
-            return json.loads(response.read())
+        return self.server.api(method, f"formgrader/api/{path}", body, timeout=LONG / 1000)
 
     def notebook_id(self, student: str) -> str:
         """The id of the student's submitted notebook (what a Manual Grading link opens)."""
@@ -138,57 +132,22 @@ class Formgrader:
         return found
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(course: Path) -> Iterator[Formgrader]:
     """``jupyter server`` in the course directory (its root and nbgrader's course root), on
     127.0.0.1 with a random port and token; stopped after the module."""
-    port, token = free_port(), secrets.token_hex(16)
     exchange = course.parent / "exchange"
     exchange.mkdir()
-    log = open(course.parent / "server.log", "w")  # closed when the server stops
-    command = [
-        str(BIN / "jupyter"),
+    with jupyter_server(
         "server",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        "--ServerApp.port_retries=0",
-        f"--ServerApp.token={token}",
-        f"--ServerApp.root_dir={course}",
-        f"--Exchange.root={exchange}",
-    ]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
-    process = subprocess.Popen(command, cwd=course, env=ENV, stdout=log, stderr=subprocess.STDOUT)
-    formgrader = Formgrader(f"http://127.0.0.1:{port}", token)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                formgrader.api("GET", "status")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(
-                        "the Jupyter server with formgrader did not start:\n"
-                        + (course.parent / "server.log").read_text()[-3000:]
-                    )
-                time.sleep(0.5)
-        yield formgrader
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        course,
+        course.parent / "server.log",
+        env=ENV,
+        args=[f"--Exchange.root={exchange}"],
+        ready="formgrader/api/status",
+        start_s=180,
+    ) as running:
+        yield Formgrader(running)
 
 
 @pytest.fixture(scope="module")

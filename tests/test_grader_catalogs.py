@@ -17,7 +17,7 @@ from autograder import cells
 from autograder.catalog import ASSIGNMENTS
 
 import catalog
-from conftest import ROOT
+from support.paths import ROOT
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -22,7 +22,7 @@ import pytest
 
 from autograder import sandbox
 
-from conftest import ROOT
+from support.paths import ROOT
 
 A = "ex01_activations"
 CI = os.environ.get("CI") == "true"

@@ -20,9 +20,9 @@ import yaml
 
 from autograder.catalog import ASSIGNMENTS
 
-from conftest import ROOT
-from test_student_env import SETUP_CELL
-from test_toc import toc_entries
+from support.paths import ROOT
+from support.student_env import SETUP_CELL
+from support.toc import toc_entries, toc_pages
 
 DOCS = ("README.md", "book/students.md", "book/instructors.md", "book/exercises.md")
 
@@ -135,7 +135,7 @@ def test_the_book_does_not_build_solutions_or_the_grader():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert config["only_build_toc_files"] is True
     assert {"solutions", "autograder", "tests"} <= set(config["exclude_patterns"])
-    entries = toc_entries(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+    entries = toc_pages()
     assert all(Path(e).parts[0] in ("book", "exercises") for e in entries), entries
 
 

@@ -25,23 +25,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.error import URLError
 
 import nbformat
 import pytest
 from playwright.sync_api import Browser, Page
 
-from conftest import ROOT
+from support.jupyter_server import JupyterServer, jupyter_server
+from support.paths import BIN, ROOT
 
 VIEWPORT = {"width": 1280, "height": 900}
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "exercises").iterdir() if p.is_dir())
@@ -81,39 +75,6 @@ KERNEL_IDLE = """() => {
 }"""
 
 
-@dataclass(frozen=True)
-class Lab:
-    """The running server: its base URL, token, the folder it serves and its log file."""
-
-    base: str
-    token: str
-    root: Path
-    log: Path
-
-    def url(self, path: str) -> str:
-        return f"{self.base}{path}?token={self.token}"
-
-    def api(self, method: str, path: str) -> object:
-        """Call the server's REST API; the decoded JSON answer (None for an empty one)."""
-        request = urllib.request.Request(
-            f"{self.base}{path}", method=method, headers={"Authorization": f"token {self.token}"}
-        )
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            body = answer.read()
-        return json.loads(body) if body else None
-
-    def shut_down_kernels(self) -> None:
-        """End every session's kernel, so each test starts from none (and memory is freed)."""
-        for session in self.api("GET", "api/sessions"):
-            self.api("DELETE", f"api/sessions/{session['id']}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def copy_release(root: Path, folder: str, assignment: str) -> str:
     """Copy ``exercises/<assignment>/<assignment>.ipynb`` to ``root/folder/``; its server path."""
     (root / folder).mkdir(parents=True, exist_ok=True)
@@ -150,63 +111,23 @@ def user_settings(home: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """One ``jupyter lab`` server for the module, killed at the end."""
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+    """One ``jupyter lab`` server for the module, stopped at the end."""
     home = tmp_path_factory.mktemp("jupyterlab")
     root = home / "work"
     root.mkdir()
-    port, token = free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
         **user_settings(home),
-        "PATH": f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    command = [
-        str(Path(sys.prefix) / "bin" / "jupyter"),
-        "lab",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
-        "--ServerApp.open_browser=False",
-        f"--ServerApp.root_dir={root}",
-    ]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
-    log = home / "server.log"
-    with log.open("wb") as out:
-        # in root: nbgrader's Validate reads nbgrader_config.py from the server's working folder
-        server = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
-    instance = Lab(f"http://127.0.0.1:{port}/", token, root, log)
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            if server.poll() is not None:
-                pytest.fail(
-                    f"jupyter lab exited with {server.returncode}:\n{log.read_text()[-3000:]}"
-                )
-            try:
-                instance.api("GET", "api/status")
-                break
-            except (URLError, ConnectionError):
-                if time.monotonic() > deadline:
-                    pytest.fail(
-                        f"jupyter lab did not answer within {SERVER_START_S} s:\n"
-                        f"{log.read_text()[-3000:]}"
-                    )
-                time.sleep(0.25)
-        yield instance
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    # in root: nbgrader's Validate reads nbgrader_config.py from the server's working folder
+    with jupyter_server("lab", root, home / "server.log", env=env, start_s=SERVER_START_S) as lab:
+        yield lab
 
 
 @pytest.fixture
-def page(browser: Browser, lab: Lab) -> Iterator[Page]:
+def page(browser: Browser, lab: JupyterServer) -> Iterator[Page]:
     """A new tab; closed afterwards, and every kernel the test started is shut down."""
     context = browser.new_context(viewport=VIEWPORT)
     tab = context.new_page()
@@ -222,7 +143,7 @@ def code_cells(page: Page) -> list[dict]:
     return page.evaluate(CODE_CELLS)
 
 
-def open_notebook(page: Page, lab: Lab, url_path: str) -> None:
+def open_notebook(page: Page, lab: JupyterServer, url_path: str) -> None:
     """Open ``url_path`` (``lab/...`` or ``notebooks/...``) and wait for an idle kernel."""
     page.goto(lab.url(url_path))
     page.wait_for_function(KERNEL_IDLE, timeout=SERVER_START_S * 1000)
@@ -319,7 +240,9 @@ def release_checks(path: Path) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_restart_and_run_all_shows_every_check(page: Page, lab: Lab, assignment: str) -> None:
+def test_restart_and_run_all_shows_every_check(
+    page: Page, lab: JupyterServer, assignment: str
+) -> None:
     path = copy_release(lab.root, "run_all", assignment)
     expected = release_checks(lab.root / path)
     assert expected, f"{path} has no check cell (grade=True in its nbgrader metadata)"
@@ -355,7 +278,7 @@ RIGHT_RELU = ["def relu(x):", "    return np.maximum(x, 0)"]
 
 
 @pytest.mark.slow
-def test_typed_relu_is_checked_in_jupyterlab(page: Page, lab: Lab) -> None:
+def test_typed_relu_is_checked_in_jupyterlab(page: Page, lab: JupyterServer) -> None:
     path = copy_release(lab.root, "typing", "ex02_relu")
     open_notebook(page, lab, f"lab/workspaces/typing/tree/{path}")
     cells = by_grade_id(run_from(page, by_grade_id(code_cells(page))["setup"]["index"], 1))
@@ -382,7 +305,7 @@ def test_typed_relu_is_checked_in_jupyterlab(page: Page, lab: Lab) -> None:
 
 
 @pytest.mark.slow
-def test_notebook7_runs_a_typed_answer_and_its_check(page: Page, lab: Lab) -> None:
+def test_notebook7_runs_a_typed_answer_and_its_check(page: Page, lab: JupyterServer) -> None:
     path = copy_release(lab.root, "notebook7", "ex02_relu")
     open_notebook(page, lab, f"notebooks/{path}")
     assert page.evaluate("() => window.jupyterapp.name") == "Jupyter Notebook"
@@ -398,7 +321,7 @@ def test_notebook7_runs_a_typed_answer_and_its_check(page: Page, lab: Lab) -> No
 
 
 @pytest.mark.slow
-def test_validate_lists_each_failing_check_once(page: Page, lab: Lab) -> None:
+def test_validate_lists_each_failing_check_once(page: Page, lab: JupyterServer) -> None:
     path = copy_release(lab.root, "validate", "ex02_relu")
     expected = release_checks(lab.root / path)
     open_notebook(page, lab, f"lab/workspaces/validate/tree/{path}")

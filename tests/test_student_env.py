@@ -38,7 +38,13 @@ import jupytext
 import nbformat
 import pytest
 import yaml
-from student_env import (
+
+from autograder import cells
+from autograder.catalog import ASSIGNMENTS
+
+from support.book import Build, kernel_prefixes
+from support.paths import ROOT
+from support.student_env import (
     SETUP_CELL,
     StudentEnv,
     built_wheel,
@@ -46,16 +52,11 @@ from student_env import (
     outputs,
     version,
 )
-
-from autograder import cells
-from autograder.catalog import ASSIGNMENTS
-
-from conftest import ROOT, Build, kernel_prefixes
-from test_toc import toc_entries
+from support.toc import toc_pages
 
 SITE = "https://activation-functions-course.github.io/course/"
 
-TOC_PAGES = toc_entries(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+TOC_PAGES = toc_pages()
 # every page that is a notebook with code: the front page and the chapters
 NOTEBOOK_PAGES = [p for p in TOC_PAGES if p == "book/intro" or re.fullmatch(r"book/ch\d\d_\w+", p)]
 NUMPY_OLD = "1.26.4"

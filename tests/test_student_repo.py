@@ -40,7 +40,8 @@ from autograder.student_repo import (
     student_requirements,
 )
 
-from conftest import ROOT, VENV, Build, copy_tree, student_tree
+from support.book import Build, student_tree
+from support.paths import ROOT, VENV, copy_tree
 
 MIN_CHARS = 20
 REGIONS = {
@@ -90,10 +91,10 @@ STUDENT_TOP_LEVEL = {
 }
 GRADER_ONLY = [
     "sandbox.py",
-    "grading.py",
+    "grading/__init__.py",
     "cli.py",
     "__main__.py",
-    "records.py",
+    "grading/gradebook.py",
     "gradescope.py",
     "exchange.py",
     "autograded.py",

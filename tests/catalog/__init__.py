@@ -15,7 +15,7 @@ import nbformat
 
 from autograder import cells
 
-from conftest import ROOT
+from support.paths import ROOT
 
 
 @dataclass(frozen=True)

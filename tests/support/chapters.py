@@ -9,7 +9,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from conftest import ROOT
+from support.paths import ROOT
 
 CHAPTER_GLOB = "book/ch[0-9][0-9]_*.md"
 

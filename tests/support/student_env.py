@@ -33,8 +33,8 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV = Path(sys.prefix)
+from support.paths import ROOT, VENV
+
 WHEELHOUSE = VENV / "wheelhouse"
 OPT_WHEELS = Path("/opt/wheels")  # torch's CPU wheel on this machine (pip's find-links)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
