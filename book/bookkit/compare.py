@@ -208,7 +208,7 @@ class forbid_tensors(TorchFunctionMode):  # noqa: N801 - used like a function: `
         )
         self._what = what
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
+    def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         ids = self._ids
         if ids and (_hits(args, ids) or _hits(kwargs, ids)):

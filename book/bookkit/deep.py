@@ -52,7 +52,8 @@ def deep_mlp(
     """An MLP with ``depth`` hidden layers of ``width`` units, seeded and initialized."""
     torch.manual_seed(seed)
     model = mlp([n_in] + [width] * depth + [n_out], activation)
-    return initialize(model, init, gain)
+    initialize(model, init, gain)
+    return model
 
 
 def _per_activation(

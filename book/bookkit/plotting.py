@@ -69,6 +69,9 @@ def decision_boundary(
     grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
     zz = predict(grid).reshape(gx.shape)
     ax.contourf(gx, gy, zz, levels=[-0.5, 0.5, 1.5], colors=["#cfe2f3", "#f4cccc"])
-    ax.scatter(*X[y == 0].T, s=10, c="#1f5fa8", label="class 0")
-    ax.scatter(*X[y == 1].T, s=10, c="#b02a2a", marker="^", label="class 1")
+    for label, colour, marker in ((0, "#1f5fa8", "o"), (1, "#b02a2a", "^")):
+        points = X[y == label]
+        ax.scatter(
+            points[:, 0], points[:, 1], s=10, c=colour, marker=marker, label=f"class {label}"
+        )
     ax.set(title=title, xticks=[], yticks=[])

@@ -13,6 +13,8 @@ own mini-batch order, so the result is the same as training the copies one by on
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -23,21 +25,32 @@ _BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults
 _EPS = 1e-8
 
 
-def _stack_layers(
-    models: Sequence[nn.Sequential],
-) -> tuple[list[tuple[str, object]], list[torch.Tensor]]:
+@dataclass(frozen=True)
+class _Linear:
+    weight: torch.Tensor  # (k, n_in, n_out)
+    bias: torch.Tensor  # (k, 1, n_out)
+
+
+@dataclass(frozen=True)
+class _PReLU:
+    slope: torch.Tensor  # (k, 1, 1)
+
+
+_Layer = _Linear | _PReLU | nn.Module  # a parameter-free module applies as it is
+
+
+def _stack_layers(models: Sequence[nn.Sequential]) -> tuple[list[_Layer], list[torch.Tensor]]:
     """The stacked computation of ``models`` and its trainable leaf tensors.
 
-    Each layer becomes ``("linear", (weight, bias))`` with ``weight`` of shape
-    ``(k, n_in, n_out)`` and ``bias`` of shape ``(k, 1, n_out)``, ``("prelu", slope)`` with
-    ``slope`` of shape ``(k, 1, 1)``, or ``("module", m)`` for a parameter-free module applied to
-    the stacked activations as they are.
+    Each layer becomes a ``_Linear`` with ``weight`` of shape ``(k, n_in, n_out)`` and ``bias`` of
+    shape ``(k, 1, n_out)``, a ``_PReLU`` with ``slope`` of shape ``(k, 1, 1)``, or the
+    parameter-free module itself, applied to the stacked activations as they are.
     """
     first = models[0]
-    layers: list[tuple[str, object]] = []
+    layers: list[_Layer] = []
     leaves: list[torch.Tensor] = []
     for i, module in enumerate(first):
-        same = [m[i] for m in models]
+        same: list[Any] = [m[i] for m in models]  # all of module's type, checked below
         if any(type(m) is not type(module) for m in same):
             raise ValueError(f"layer {i}: the models differ in their layer types")
         if isinstance(module, nn.Linear):
@@ -45,14 +58,14 @@ def _stack_layers(
             bias = torch.stack([m.bias.detach() for m in same]).unsqueeze(1).contiguous()
             weight.requires_grad_(True)
             bias.requires_grad_(True)
-            layers.append(("linear", (weight, bias)))
+            layers.append(_Linear(weight, bias))
             leaves += [weight, bias]
         elif isinstance(module, nn.PReLU):
             if module.weight.numel() != 1:
                 raise ValueError(f"layer {i}: only a PReLU with one shared slope is supported")
             slope = torch.stack([m.weight.detach().reshape(1, 1) for m in same]).contiguous()
             slope.requires_grad_(True)
-            layers.append(("prelu", slope))
+            layers.append(_PReLU(slope))
             leaves.append(slope)
         elif any(True for _ in module.parameters()):
             raise ValueError(
@@ -60,32 +73,31 @@ def _stack_layers(
                 "nn.Linear and nn.PReLU(1) may have them"
             )
         else:
-            layers.append(("module", module))
+            layers.append(module)
     return layers, leaves
 
 
-def _forward(layers: list[tuple[str, object]], x: torch.Tensor) -> torch.Tensor:
-    for kind, layer in layers:
-        if kind == "linear":
-            weight, bias = layer  # type: ignore[misc]
-            x = torch.baddbmm(bias, x, weight)
-        elif kind == "prelu":
-            x = torch.where(x >= 0, x, layer * x)  # type: ignore[operator]
+def _forward(layers: list[_Layer], x: torch.Tensor) -> torch.Tensor:
+    for layer in layers:
+        if isinstance(layer, _Linear):
+            x = torch.baddbmm(layer.bias, x, layer.weight)
+        elif isinstance(layer, _PReLU):
+            x = torch.where(x >= 0, x, layer.slope * x)
         else:
-            x = layer(x)  # type: ignore[operator]
+            x = layer(x)
     return x
 
 
-def _write_back(models: Sequence[nn.Sequential], layers: list[tuple[str, object]]) -> None:
+def _write_back(models: Sequence[nn.Sequential], layers: list[_Layer]) -> None:
     with torch.no_grad():
-        for i, (kind, layer) in enumerate(layers):
+        for i, layer in enumerate(layers):
             for k, model in enumerate(models):
-                if kind == "linear":
-                    weight, bias = layer  # type: ignore[misc]
-                    model[i].weight.copy_(weight[k].T)
-                    model[i].bias.copy_(bias[k, 0])
-                elif kind == "prelu":
-                    model[i].weight.copy_(layer[k].reshape(-1))  # type: ignore[index]
+                target: Any = model[i]
+                if isinstance(layer, _Linear):
+                    target.weight.copy_(layer.weight[k].T)
+                    target.bias.copy_(layer.bias[k, 0])
+                elif isinstance(layer, _PReLU):
+                    target.weight.copy_(layer.slope[k].reshape(-1))
 
 
 def train_stacked(
@@ -155,6 +167,7 @@ def train_stacked(
             with torch.no_grad():
                 for p, (m, v) in zip(leaves, moments, strict=True):
                     g = p.grad
+                    assert g is not None  # every leaf is in the loss
                     if optimizer == "sgd" and momentum:  # torch.optim.SGD's momentum buffer
                         if step == 1:
                             m.copy_(g)

@@ -110,6 +110,7 @@ def train(
     loss_fn = loss_fn or nn.functional.cross_entropy
     if patience is not None and (x_test is None or y_test is None):
         raise ValueError("early stopping (patience) needs x_test and y_test as a validation set")
+    opt: torch.optim.Optimizer
     if optimizer == "sgd":
         opt = torch.optim.SGD(
             model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay
