@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -149,36 +148,64 @@ def test_vendored_mathjax_is_not_injected_into_every_page(built_book: Build):
     assert sum("mathjax/" in s for s in scripts) == 1, scripts
 
 
-@pytest.fixture
-def broken_copy(built_book: Build, tmp_path: Path) -> Path:
-    """A clean copy of the repository that reuses the first build's execution cache."""
-    tree = copy_tree(tmp_path / "repo")
-    cache = Path("_build") / ".jupyter_cache"
-    shutil.copytree(built_book.tree / cache, tree / cache)
-    return tree
+# Chapters broken in one way each: the block added after the title, and the warning (a
+# regular expression) the build must print for that chapter.
+BROKEN = {
+    "cell-raises": (
+        "\n```{code-cell} ipython3\n1 / 0\n```\n",
+        r"WARNING: Executing notebook failed: CellExecutionError",
+    ),
+    "sphinx-warning": (
+        "\nSee {ref}`a-label-that-does-not-exist`.\n",
+        r"WARNING: undefined label",
+    ),
+    "cell-writes-stderr": (
+        "\n```{code-cell} ipython3\nimport sys\nprint('oops', file=sys.stderr)\n```\n",
+        r"WARNING: stderr was found in the cell outputs",
+    ),
+}
 
 
-def insert_after_title(chapter: Path, block: str) -> None:
-    """Insert ``block`` right after the chapter's ``# Title`` line."""
-    text = chapter.read_text(encoding="utf-8")
-    end_of_title = text.index("\n", text.index("\n# ") + 1)
-    chapter.write_text(text[:end_of_title] + "\n" + block + text[end_of_title:], encoding="utf-8")
+@pytest.fixture(scope="module")
+def broken_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """``make book`` in a clean copy of the repository whose table of contents holds a page of
+    prose and one short chapter per case of :data:`BROKEN`: the first chapter's header (its
+    notebook metadata), a title, the broken block and a line of prose. The build's settings
+    (_config.yml, the Makefile's flags) are the repository's; only the pages differ, so one
+    build shows each case's warning, which ``-W`` turns into a failure."""
+    tree = copy_tree(tmp_path_factory.mktemp("broken") / "repo")
+    chapter = (ROOT / f"{CHAPTERS[0]}.md").read_text(encoding="utf-8")
+    header = chapter[: chapter.index("\n---\n", 4) + len("\n---\n")]
+    toc = ["format: jb-book", "root: book/broken", "chapters:"]
+    (tree / "book" / "broken.md").write_text("# Broken chapters\n\nOne mistake per page.\n")
+    for case, (block, _) in BROKEN.items():
+        page = f"book/broken_{case.replace('-', '_')}"
+        text = f"{header}\n# A chapter where the {case} case happens\n{block}\nSome prose.\n"
+        (tree / f"{page}.md").write_text(text, encoding="utf-8")
+        toc.append(f"  - file: {page}")
+    (tree / "_toc.yml").write_text("\n".join(toc) + "\n", encoding="utf-8")
+    return make_book(tree)
 
 
-@pytest.mark.parametrize(
-    ("block", "expected"),
-    [
-        ("\n```{code-cell} ipython3\n1 / 0\n```\n", "ZeroDivisionError"),
-        ("\nSee {ref}`a-label-that-does-not-exist`.\n", "undefined label"),
-        ("\n```{code-cell} ipython3\nimport sys\nprint('oops', file=sys.stderr)\n```\n", "stderr"),
-    ],
-    ids=["cell-raises", "sphinx-warning", "cell-writes-stderr"],
-)
-def test_make_book_fails_on_a_cell_error_or_a_warning(broken_copy: Path, block: str, expected: str):
-    insert_after_title(broken_copy / f"{CHAPTERS[0]}.md", block)
-    build = make_book(broken_copy)
-    assert build.returncode != 0, build.output[-3000:]
-    assert expected in build.output, build.output[-3000:]
+def test_make_book_fails_when_a_chapter_is_broken(broken_build: Build):
+    assert broken_build.returncode != 0, broken_build.output[-3000:]
+    assert "build succeeded" not in broken_build.output
+    warned = [line for line in broken_build.output.splitlines() if "WARNING:" in line]
+    pages = {f"book/broken_{case.replace('-', '_')}.md" for case in BROKEN}
+    assert all(any(page in line for page in pages) for line in warned), (
+        "a warning about a page that is not broken:\n" + "\n".join(warned)
+    )
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_make_book_fails_on_a_cell_error_or_a_warning(broken_build: Build, case: str):
+    """The build prints the case's warning for its chapter (``-W`` makes any warning fail the
+    build), and a failing cell's traceback."""
+    page = f"book/broken_{case.replace('-', '_')}.md"
+    pattern = re.compile(rf"{re.escape(page)}(:\d+)?: {BROKEN[case][1]}")
+    assert pattern.search(broken_build.output), broken_build.output[-3000:]
+    if case == "cell-raises":
+        assert "ZeroDivisionError" in broken_build.output
 
 
 def test_exercises_page_offers_each_student_notebook_as_released(built_book: Build):
