@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 
 from autograder.items import Case, Item, Probe, format_error
+from autograder.kit.cases import Cases
 from autograder.kit.elementwise import array_item, random_arrays
 from autograder.kit.rules import Mismatch, Rules, when
 from autograder.kit.tolerance import tolerance
@@ -43,14 +46,21 @@ sigmoid_oracle, sigmoid_grad_oracle = autograd(torch.sigmoid)
 _, tanh_grad_oracle = autograd(torch.tanh)
 
 
-def core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def core_visible(rng: np.random.Generator) -> list[Case]:
     cases = random_arrays(rng, (np.float64, np.float32))
-    if hidden:
-        cases += random_arrays(rng, (np.float64,), scale=10.0, shapes=((50,), (4, 5, 6)))
     return cases
 
 
-def sigmoid_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def core_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases += random_arrays(rng, (np.float64,), scale=10.0, shapes=((50,), (4, 5, 6)))
+    return cases
+
+
+core_cases = Cases(core_visible, core_hidden)
+
+
+def sigmoid_edge_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("x = 0", (np.array([0.0, -0.0]),)),
         Case("large |x| in float64 (up to 1000)", (np.concatenate([-LARGE, LARGE]),)),
@@ -60,20 +70,34 @@ def sigmoid_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         ),
         Case("infinities and NaN", (np.array([np.inf, -np.inf, np.nan]),)),
     ]
-    if hidden:
-        cases.append(Case("random large |x|", (rng.uniform(-1000, 1000, size=200),)))
     return cases
 
 
-def grad_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def sigmoid_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(Case("random large |x|", (rng.uniform(-1000, 1000, size=200),)))
+    return cases
+
+
+sigmoid_edge_cases = Cases(sigmoid_edge_visible, sigmoid_edge_hidden)
+
+
+def grad_edge_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("x = 0", (np.array([0.0]),)),
         Case("large |x| in float64 (up to 1000)", (np.concatenate([-LARGE, LARGE]),)),
         Case("float32 input", (rng.standard_normal(7).astype(np.float32) * 5,)),
     ]
-    if hidden:
-        cases.append(Case("random large |x|", (rng.uniform(-1000, 1000, size=200),)))
     return cases
+
+
+def grad_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(Case("random large |x|", (rng.uniform(-1000, 1000, size=200),)))
+    return cases
+
+
+grad_edge_cases = Cases(grad_edge_visible, grad_edge_hidden)
 
 
 def _saturates_wrong(m: Mismatch) -> bool:
@@ -267,9 +291,9 @@ def compare_collapse(case: Case, got: Probe, expected: Probe) -> Failure | None:
     return None
 
 
-def collapse_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def random_layers(rng: np.random.Generator, sizes: Sequence[tuple[int, int, int]]) -> list[Case]:
+    """Random layers n0 -> n1 -> n2 of each size, in float64 then float32."""
     cases = []
-    sizes = [(1, 1, 1), (3, 4, 2), (5, 2, 6)] + ([(8, 16, 3), (2, 9, 9)] if hidden else [])
     for n0, n1, n2 in sizes:
         for dtype in (np.float64, np.float32):
             W1 = rng.standard_normal((n1, n0)).astype(dtype)
@@ -287,7 +311,15 @@ def collapse_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
+collapse_cases = Cases(
+    lambda rng: random_layers(rng, [(1, 1, 1), (3, 4, 2), (5, 2, 6)]),
+    lambda rng: random_layers(rng, [(8, 16, 3), (2, 9, 9)]),
+)
+
+
 def collapse_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+    """Two fixed cases, then the largest two of :data:`collapse_cases` (with ``hidden``, the
+    largest hidden ones: this item's hidden cases replace its last two visible ones)."""
     W1 = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     b1 = np.array([1.0, -1.0, 0.5])
     W2 = np.array([[1.0, 0.0, -1.0]])

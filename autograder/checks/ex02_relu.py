@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
 from autograder.items import Case, Item, Probe
+from autograder.kit.cases import Cases
 from autograder.kit.elementwise import array_item, random_arrays
 from autograder.kit.gradcheck import gradcheck_probe
 from autograder.kit.rules import Rules, when
@@ -86,14 +88,19 @@ def scalar_oracle(x: float) -> float:
     return x if (x > 0 or math.isnan(x)) else 0.0
 
 
-def scalar_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
-    xs = [2.5, -3.0, *rng.uniform(-10, 10, size=8 + 40 * hidden).tolist()]
+def scalar_cases(xs: Sequence[float]) -> list[Case]:
     return [Case(f"x = {x!r}", (x,)) for x in xs]
 
 
-def scalar_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
-    xs = [0.0, -0.0, math.nan, math.inf, -math.inf, 1e308, -5e-324]
-    return [Case(f"x = {x!r}", (x,)) for x in xs]
+def random_scalars(rng: np.random.Generator, n: int) -> list[Case]:
+    return scalar_cases(rng.uniform(-10, 10, size=n).tolist())
+
+
+scalar_core_cases = Cases(
+    lambda rng: [*scalar_cases([2.5, -3.0]), *random_scalars(rng, 8)],
+    lambda rng: random_scalars(rng, 40),
+)
+scalar_edge_cases = Cases(scalar_cases([0.0, -0.0, math.nan, math.inf, -math.inf, 1e308, -5e-324]))
 
 
 def _scalar_item(grade_id: str, title: str, cases) -> Item:
@@ -136,14 +143,21 @@ RELU_HINTS = (
 )
 
 
-def relu_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def relu_core_visible(rng: np.random.Generator) -> list[Case]:
     cases = random_arrays(rng, (np.float64, np.float32))
-    if hidden:
-        cases += random_arrays(rng, (np.float64,), scale=100.0, shapes=((1000,), (5, 6, 7)))
     return cases
 
 
-def relu_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def relu_core_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases += random_arrays(rng, (np.float64,), scale=100.0, shapes=((1000,), (5, 6, 7)))
+    return cases
+
+
+relu_core_cases = Cases(relu_core_visible, relu_core_hidden)
+
+
+def relu_edge_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("zeros", (np.array([0.0, -0.0, 0.0]),)),
         Case("NaN", (np.array([1.5, np.nan, -2.0]),)),
@@ -152,29 +166,43 @@ def relu_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         Case("int8 array", (np.array([-128, -1, 0, 1, 127], dtype=np.int8),)),
         Case("empty array", (np.zeros(0),)),
     ]
-    if hidden:
-        cases += [
-            Case("uint8 array", (np.array([0, 1, 255], dtype=np.uint8),)),
-            Case("float16 array", (rng.standard_normal(8).astype(np.float16),)),
-            Case("int32 matrix", (rng.integers(-9, 9, size=(3, 3)).astype(np.int32),)),
-            Case(
-                "NaN and infinities in float32",
-                (np.array([np.nan, -np.inf, np.inf, -1.0], dtype=np.float32),),
-            ),
-        ]
     return cases
 
 
-def relu_grad_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def relu_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases += [
+        Case("uint8 array", (np.array([0, 1, 255], dtype=np.uint8),)),
+        Case("float16 array", (rng.standard_normal(8).astype(np.float16),)),
+        Case("int32 matrix", (rng.integers(-9, 9, size=(3, 3)).astype(np.int32),)),
+        Case(
+            "NaN and infinities in float32",
+            (np.array([np.nan, -np.inf, np.inf, -1.0], dtype=np.float32),),
+        ),
+    ]
+    return cases
+
+
+relu_edge_cases = Cases(relu_edge_visible, relu_edge_hidden)
+
+
+def relu_grad_edge_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("x = 0 exactly", (np.array([0.0, -0.0]),)),
         Case("infinities", (np.array([np.inf, -np.inf]),)),
         Case("float32 with zeros", (np.array([-1.5, 0.0, 2.0], dtype=np.float32),)),
         Case("tiny values", (np.array([5e-324, -5e-324, 1e-300]),)),
     ]
-    if hidden:
-        cases.append(Case("random with zeros", (np.round(rng.standard_normal(50)),)))
     return cases
+
+
+def relu_grad_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(Case("random with zeros", (np.round(rng.standard_normal(50)),)))
+    return cases
+
+
+relu_grad_edge_cases = Cases(relu_grad_edge_visible, relu_grad_edge_hidden)
 
 
 RELU_RULES = Rules(
@@ -426,7 +454,7 @@ def without_nan_inputs(record: Probe, x: np.ndarray) -> Probe:
     }
 
 
-def forward_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def forward_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("small float64 vector", (np.array([-2.0, -0.5, 0.5, 2.0]),)),
         Case("random float32 matrix", (rng.standard_normal((3, 4)).astype(np.float32),)),
@@ -436,32 +464,47 @@ def forward_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
             {"grad": True},
         ),
     ]
-    if hidden:
-        cases.append(Case("large random batch", (rng.standard_normal((16, 32)) * 10,)))
     return cases
 
 
-def forward_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def forward_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(Case("large random batch", (rng.standard_normal((16, 32)) * 10,)))
+    return cases
+
+
+forward_cases = Cases(forward_visible, forward_hidden)
+
+
+def forward_edge_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("zeros", (np.array([0.0, -0.0, 1.0]),)),
         Case("NaN", (np.array([np.nan, -1.0, 1.0]),)),
         Case("infinities", (np.array([np.inf, -np.inf, 1.0]),)),
     ]
-    if hidden:
-        cases.append(
-            Case(
-                "NaN and infinities in float32",
-                (np.array([np.nan, np.inf, -np.inf, -2.0], dtype=np.float32),),
-            )
-        )
     return cases
 
 
-def backward_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
-    def away(shape):
-        x = rng.uniform(0.1, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
-        return x
+def forward_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(
+        Case(
+            "NaN and infinities in float32",
+            (np.array([np.nan, np.inf, -np.inf, -2.0], dtype=np.float32),),
+        )
+    )
+    return cases
 
+
+forward_edge_cases = Cases(forward_edge_visible, forward_edge_hidden)
+
+
+def _away(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Random entries with 0.1 <= |x| <= 2: away from relu's kink at 0."""
+    return rng.uniform(0.1, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+
+
+def backward_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case(
             "x with a zero entry, upstream gradient of ones",
@@ -469,43 +512,64 @@ def backward_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         ),
         Case(
             "random x and random upstream gradient",
-            (away((4,)), rng.standard_normal(4)),
-            {"gradcheck": away((5,))},
+            (_away(rng, (4,)), rng.standard_normal(4)),
+            {"gradcheck": _away(rng, (5,))},
         ),
         Case(
             "float32 matrix",
-            (away((3, 3)).astype(np.float32), rng.standard_normal((3, 3)).astype(np.float32)),
+            (_away(rng, (3, 3)).astype(np.float32), rng.standard_normal((3, 3)).astype(np.float32)),
         ),
     ]
-    if hidden:
-        cases.append(
-            Case(
-                "gradcheck on a batch",
-                (away((2, 6)), rng.standard_normal((2, 6))),
-                {"gradcheck": away((3, 4))},
-            )
-        )
     return cases
 
 
-def module_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def backward_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(
+        Case(
+            "gradcheck on a batch",
+            (_away(rng, (2, 6)), rng.standard_normal((2, 6))),
+            {"gradcheck": _away(rng, (3, 4))},
+        )
+    )
+    return cases
+
+
+backward_cases = Cases(backward_visible, backward_hidden)
+
+
+def module_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("float32 batch", (rng.standard_normal((4, 5)).astype(np.float32),)),
         Case("float64 image batch (N, C, H, W)", (rng.standard_normal((2, 3, 4, 4)),)),
     ]
-    if hidden:
-        cases.append(Case("large float64 batch", (10 * rng.standard_normal((32, 16)),)))
     return cases
 
 
-def module_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def module_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(Case("large float64 batch", (10 * rng.standard_normal((32, 16)),)))
+    return cases
+
+
+module_cases = Cases(module_visible, module_hidden)
+
+
+def module_edge_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("zeros (gradient 0 there)", (np.array([[0.0, -1.0, 1.0]]),)),
         Case("NaN and infinities", (np.array([[np.nan, np.inf, -np.inf, 2.0]]),)),
     ]
-    if hidden:
-        cases.append(Case("float32 with zeros", (np.array([0.0, 3.0, -3.0], dtype=np.float32),)))
     return cases
+
+
+def module_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(Case("float32 with zeros", (np.array([0.0, 3.0, -3.0], dtype=np.float32),)))
+    return cases
+
+
+module_edge_cases = Cases(module_edge_visible, module_edge_hidden)
 
 
 relu_function_forward = Item(

@@ -22,6 +22,7 @@ from torch.nn import functional as F
 from autograder.forbidden import existing
 from autograder.items import Case, Item, Probe
 from autograder.kit import models
+from autograder.kit.cases import Cases
 from autograder.kit.models import Model
 from autograder.report import Failure, describe
 
@@ -100,21 +101,31 @@ def compare_chain_bound(case: Case, got: Probe, expected: Probe) -> Failure | No
     return None
 
 
-def chain_bound_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
-    ns = [1, 2, 10] + sorted(int(n) for n in rng.integers(3, 60, size=4))
-    if hidden:
-        ns += [int(n) for n in rng.integers(60, 200, size=3)]
+def layer_cases(ns: Sequence[int]) -> list[Case]:
     return [Case(f"n_layers = {n}", (n,)) for n in ns]
 
 
-def chain_bound_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+chain_bound_core_cases = Cases(
+    lambda rng: layer_cases([1, 2, 10, *sorted(int(n) for n in rng.integers(3, 60, size=4))]),
+    lambda rng: layer_cases([int(n) for n in rng.integers(60, 200, size=3)]),
+)
+
+
+def chain_bound_edge_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("no layer at all (n_layers = 0)", (0,)),
         Case("a very deep chain (n_layers = 100): tiny but not 0", (100,)),
     ]
-    if hidden:
-        cases.append(Case("n_layers = 300, far below float32's range", (300,)))
     return cases
+
+
+def chain_bound_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(Case("n_layers = 300, far below float32's range", (300,)))
+    return cases
+
+
+chain_bound_edge_cases = Cases(chain_bound_edge_visible, chain_bound_edge_hidden)
 
 
 sigmoid_chain_bound_core = Item(
@@ -358,44 +369,63 @@ def _grad_case(
     return Case(label, (name, int(rng.integers(1 << 30)), x, y, loss), dict(options))
 
 
-def grad_norms_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def grad_norms_core_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         _grad_case("ReLU MLP, cross-entropy", "relu", rng, "cross_entropy"),
         _grad_case("sigmoid MLP of 6 layers, cross-entropy", "sigmoid", rng, "cross_entropy"),
         _grad_case("tanh MLP, mean squared error", "tanh", rng, "mse_loss"),
     ]
-    if hidden:
-        cases += [
-            _grad_case("ReLU MLP, MSE, batch of 64", "relu", rng, "mse_loss", batch=64),
-            _grad_case("sigmoid MLP, a batch of 2", "sigmoid", rng, "cross_entropy", batch=2),
-        ]
     return cases
 
 
-def grad_norms_structure_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def grad_norms_core_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases += [
+        _grad_case("ReLU MLP, MSE, batch of 64", "relu", rng, "mse_loss", batch=64),
+        _grad_case("sigmoid MLP, a batch of 2", "sigmoid", rng, "cross_entropy", batch=2),
+    ]
+    return cases
+
+
+grad_norms_core_cases = Cases(grad_norms_core_visible, grad_norms_core_hidden)
+
+
+def grad_norms_structure_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         _grad_case("nested modules and a Linear without bias", "nested", rng, "cross_entropy"),
         _grad_case("a model with a convolution", "conv", rng, "cross_entropy"),
     ]
-    if hidden:
-        cases.append(_grad_case("a model with BatchNorm1d", "batchnorm", rng, "mse_loss"))
     return cases
 
 
-def grad_norms_state_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def grad_norms_structure_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(_grad_case("a model with BatchNorm1d", "batchnorm", rng, "mse_loss"))
+    return cases
+
+
+grad_norms_structure_cases = Cases(grad_norms_structure_visible, grad_norms_structure_hidden)
+
+
+def grad_norms_state_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         _grad_case(
             "gradients left over from an earlier pass", "relu", rng, "cross_entropy", stale=True
         ),
         _grad_case("old gradients on a deep sigmoid MLP", "sigmoid", rng, "mse_loss", stale=True),
     ]
-    if hidden:
-        cases.append(
-            _grad_case(
-                "old gradients on nested modules", "nested", rng, "cross_entropy", stale=True
-            )
-        )
     return cases
+
+
+def grad_norms_state_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(
+        _grad_case("old gradients on nested modules", "nested", rng, "cross_entropy", stale=True)
+    )
+    return cases
+
+
+grad_norms_state_cases = Cases(grad_norms_state_visible, grad_norms_state_hidden)
 
 
 def _grad_item(grade_id: str, title: str, cases) -> Item:
@@ -620,22 +650,32 @@ def compare_init(kind: str) -> Callable[[Case, Probe, Probe], Failure | None]:
     return compare
 
 
-def init_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
-    shapes = [(200, 300), (600, 100)]
-    if hidden:
-        shapes.append((int(rng.integers(100, 400)), int(rng.integers(100, 400))))
-    return [Case(f"a float32 weight of shape {s}", (s, "float32")) for s in shapes]
+def float32_weight(shape: tuple[int, int]) -> Case:
+    return Case(f"a float32 weight of shape {shape}", (shape, "float32"))
 
 
-def init_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+init_core_cases = Cases(
+    [float32_weight((200, 300)), float32_weight((600, 100))],
+    lambda rng: [float32_weight((int(rng.integers(100, 400)), int(rng.integers(100, 400))))],
+)
+
+
+def init_edge_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("an nn.Parameter that requires grad", ((150, 400), "float32"), {"parameter": True}),
         Case("a float64 weight", ((300, 200), "float64")),
         Case("one input feature (fan_in = 1)", ((20000, 1), "float32")),
     ]
-    if hidden:
-        cases.append(Case("a float64 nn.Parameter", ((256, 256), "float64"), {"parameter": True}))
     return cases
+
+
+def init_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(Case("a float64 nn.Parameter", ((256, 256), "float64"), {"parameter": True}))
+    return cases
+
+
+init_edge_cases = Cases(init_edge_visible, init_edge_hidden)
 
 
 def _init_item(grade_id: str, title: str, target: str, cases, oracle) -> Item:

@@ -22,6 +22,7 @@ from torch.nn import functional as F
 
 from autograder.forbidden import existing
 from autograder.items import Case, Item, Probe, format_error
+from autograder.kit.cases import Cases
 from autograder.kit.elementwise import first_mismatch
 from autograder.kit.gradcheck import gradcheck_probe
 from autograder.kit.rules import Hint, Mismatch, Rules, when
@@ -229,7 +230,7 @@ def away_from_zero(
 
 
 def random_cases(
-    rng: np.random.Generator, hidden: bool, params: Sequence[dict], scale: float = 3.0
+    rng: np.random.Generator, params: Sequence[dict], scale: float = 3.0
 ) -> list[Case]:
     """Random float32 and float64 inputs with random upstream gradients, one gradcheck."""
     cases = []
@@ -256,14 +257,22 @@ def random_cases(
             {"gradcheck": away_from_zero(rng, (4,))},
         )
     )
-    if hidden:
-        x = (10 * rng.standard_normal((16, 8))).astype(np.float64)
-        cases.append(
-            Case(
-                "large random float64 batch", (x, last), {"upstream": rng.standard_normal((16, 8))}
-            )
-        )
     return cases
+
+
+def large_batch(rng: np.random.Generator, params: dict) -> list[Case]:
+    """A large random float64 batch with a random upstream gradient."""
+    x = (10 * rng.standard_normal((16, 8))).astype(np.float64)
+    return [
+        Case("large random float64 batch", (x, params), {"upstream": rng.standard_normal((16, 8))})
+    ]
+
+
+def core_cases(params: Sequence[dict], scale: float = 3.0) -> Cases:
+    """Random tensors, one per parameter set, and a gradcheck; hidden: a large batch."""
+    return Cases(
+        lambda rng: random_cases(rng, params, scale), lambda rng: large_batch(rng, params[-1])
+    )
 
 
 LARGE = np.array([-1000.0, -700.0, -50.0, -1.0, 1.0, 50.0, 700.0, 1000.0])
@@ -273,8 +282,10 @@ INF = np.array([np.inf, -np.inf, 2.0])
 
 
 def edge_cases(
-    hidden: bool, params: dict, *, relu_family: bool, large: bool = True, extra: Sequence[Case] = ()
-) -> list[Case]:
+    params: dict, *, relu_family: bool, large: bool = True, extra: Sequence[Case] = ()
+) -> Cases:
+    """x = 0, NaN and infinities (the ReLU family), |x| up to 1000, then ``extra``; hidden: float32
+    zeros and large values."""
     cases = [Case("x = 0 exactly (value and gradient)", (ZEROS, params))]
     if relu_family:
         cases += [
@@ -284,14 +295,11 @@ def edge_cases(
     if large:
         cases.append(Case("|x| up to 1000 in float64 (values and gradients)", (LARGE, params)))
     cases += list(extra)
-    if hidden:
-        cases.append(
-            Case(
-                "float32 zeros and large values",
-                (np.array([0.0, -30.0, 30.0, -80.0, 80.0], dtype=np.float32), params),
-            )
-        )
-    return cases
+    hidden = Case(
+        "float32 zeros and large values",
+        (np.array([0.0, -30.0, 30.0, -80.0, 80.0], dtype=np.float32), params),
+    )
+    return Cases(cases, [hidden])
 
 
 # per-function hints ------------------------------------------------------------------------------
@@ -430,7 +438,7 @@ def function_item(
     title: str,
     name: str,
     rules: Rules,
-    cases: Callable[[np.random.Generator, bool], list[Case]],
+    cases: Cases,
 ) -> Item:
     return Item(
         grade_id=grade_id,
@@ -445,24 +453,19 @@ def function_item(
     )
 
 
-def _core(params: Sequence[dict], scale: float = 3.0):
-    return lambda rng, hidden: random_cases(rng, hidden, params, scale)
-
-
 leaky_relu_core = function_item(
     "leaky_relu_core",
     "leaky_relu: values and gradients on random tensors",
     "leaky_relu",
     LEAKY,
-    _core([{}, {"negative_slope": 0.2}, {"negative_slope": 0.05}]),
+    core_cases([{}, {"negative_slope": 0.2}, {"negative_slope": 0.05}]),
 )
 leaky_relu_edge = function_item(
     "leaky_relu_edge",
     "leaky_relu: x = 0, NaN, infinities, other slopes",
     "leaky_relu",
     LEAKY,
-    lambda rng, hidden: edge_cases(
-        hidden,
+    edge_cases(
         {},
         relu_family=True,
         extra=[
@@ -479,50 +482,49 @@ elu_core = function_item(
     "elu: values and gradients on random tensors",
     "elu",
     ELU,
-    _core([{}, {"alpha": 0.5}, {"alpha": 2.0}]),
+    core_cases([{}, {"alpha": 0.5}, {"alpha": 2.0}]),
 )
 elu_edge = function_item(
     "elu_edge",
     "elu: x = 0, NaN, infinities, |x| up to 1000",
     "elu",
     ELU,
-    lambda rng, hidden: edge_cases(hidden, {"alpha": 2.0}, relu_family=True),
+    edge_cases({"alpha": 2.0}, relu_family=True),
 )
 selu_core = function_item(
     "selu_core",
     "selu: values and gradients on random tensors",
     "selu",
     SELU,
-    _core([{}, {}, {}]),
+    core_cases([{}, {}, {}]),
 )
 selu_edge = function_item(
     "selu_edge",
     "selu: x = 0, NaN, infinities, |x| up to 1000",
     "selu",
     SELU,
-    lambda rng, hidden: edge_cases(hidden, {}, relu_family=True),
+    edge_cases({}, relu_family=True),
 )
 gelu_core = function_item(
     "gelu_core",
     "gelu: the exact form x * Phi(x)",
     "gelu",
     GELU,
-    _core([{}, {"approximate": "none"}, {"approximate": "none"}]),
+    core_cases([{}, {"approximate": "none"}, {"approximate": "none"}]),
 )
 gelu_tanh = function_item(
     "gelu_tanh",
     "gelu: the tanh approximation (approximate='tanh')",
     "gelu",
     GELU,
-    _core([{"approximate": "tanh"}] * 3),
+    core_cases([{"approximate": "tanh"}] * 3),
 )
 gelu_edge = function_item(
     "gelu_edge",
     "gelu: x = 0 and large |x| in both forms",
     "gelu",
     GELU,
-    lambda rng, hidden: edge_cases(
-        hidden,
+    edge_cases(
         {},
         relu_family=False,
         extra=[
@@ -538,29 +540,28 @@ silu_core = function_item(
     "silu: values and gradients on random tensors",
     "silu",
     SILU,
-    _core([{}, {}, {}]),
+    core_cases([{}, {}, {}]),
 )
 silu_edge = function_item(
     "silu_edge",
     "silu: x = 0 and |x| up to 1000",
     "silu",
     SILU,
-    lambda rng, hidden: edge_cases(hidden, {}, relu_family=False),
+    edge_cases({}, relu_family=False),
 )
 softplus_core = function_item(
     "softplus_core",
     "softplus: values and gradients, beta and threshold",
     "softplus",
     SOFTPLUS,
-    _core([{}, {"beta": 2.0}, {"beta": 0.5, "threshold": 5.0}]),
+    core_cases([{}, {"beta": 2.0}, {"beta": 0.5, "threshold": 5.0}]),
 )
 softplus_edge = function_item(
     "softplus_edge",
     "softplus: x = 0, |x| up to 1000, at and above the threshold",
     "softplus",
     SOFTPLUS,
-    lambda rng, hidden: edge_cases(
-        hidden,
+    edge_cases(
         {},
         relu_family=False,
         extra=[
@@ -580,14 +581,14 @@ mish_core = function_item(
     "mish: values and gradients on random tensors",
     "mish",
     MISH,
-    _core([{}, {}, {}]),
+    core_cases([{}, {}, {}]),
 )
 mish_edge = function_item(
     "mish_edge",
     "mish: x = 0 and |x| up to 1000",
     "mish",
     MISH,
-    lambda rng, hidden: edge_cases(hidden, {}, relu_family=False),
+    edge_cases({}, relu_family=False),
 )
 
 
@@ -759,7 +760,7 @@ def _compare_tensor_record(
     )
 
 
-def prelu_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def prelu_core_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case(
             "default PReLU() on a (4, 3) batch",
@@ -780,17 +781,24 @@ def prelu_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
             {"load": rng.uniform(-0.5, 1.0, size=4)},
         ),
     ]
-    if hidden:
-        cases.append(
-            Case(
-                "PReLU(num_parameters=6, init=0.3) on a float64 batch (8, 6, 3)",
-                (rng.standard_normal((8, 6, 3)), {"num_parameters": 6, "init": 0.3}),
-            )
-        )
     return cases
 
 
-def prelu_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def prelu_core_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(
+        Case(
+            "PReLU(num_parameters=6, init=0.3) on a float64 batch (8, 6, 3)",
+            (rng.standard_normal((8, 6, 3)), {"num_parameters": 6, "init": 0.3}),
+        )
+    )
+    return cases
+
+
+prelu_core_cases = Cases(prelu_core_visible, prelu_core_hidden)
+
+
+def prelu_edge_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("x = 0 exactly", (np.array([[0.0, -1.0, 1.0]], dtype=np.float32), {})),
         Case(
@@ -808,14 +816,21 @@ def prelu_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
             {"grad": False},
         ),
     ]
-    if hidden:
-        cases.append(
-            Case(
-                "float64 images with 2 channels",
-                (rng.standard_normal((3, 2, 4, 4)), {"num_parameters": 2}),
-            )
-        )
     return cases
+
+
+def prelu_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(
+        Case(
+            "float64 images with 2 channels",
+            (rng.standard_normal((3, 2, 4, 4)), {"num_parameters": 2}),
+        )
+    )
+    return cases
+
+
+prelu_edge_cases = Cases(prelu_edge_visible, prelu_edge_hidden)
 
 
 prelu_core = Item(

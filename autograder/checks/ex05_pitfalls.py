@@ -21,6 +21,7 @@ from torch import nn
 from autograder.forbidden import existing
 from autograder.items import Case, Item, Probe, format_error
 from autograder.kit import models
+from autograder.kit.cases import Cases
 from autograder.kit.models import Model
 from autograder.kit.tolerance import tolerance
 from autograder.report import Failure, describe
@@ -544,16 +545,17 @@ def _sequence_input(rng: np.random.Generator, batch: int) -> np.ndarray:
     return x
 
 
-def dead_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
-    def normal(*shape: int, dtype=np.float32) -> np.ndarray:
-        return rng.standard_normal(shape).astype(dtype)
+def _normal(rng: np.random.Generator, *shape: int, dtype: type = np.float32) -> np.ndarray:
+    return rng.standard_normal(shape).astype(dtype)
 
+
+def dead_core_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
-        _dead_case("MLP with three ReLUs, batch of 16", "mlp", normal(16, 6), rng),
+        _dead_case("MLP with three ReLUs, batch of 16", "mlp", _normal(rng, 16, 6), rng),
         _dead_case(
             "nested model (Sequential in Sequential, ModuleLists, an inplace ReLU)",
             "nested",
-            normal(12, 5),
+            _normal(rng, 12, 5),
             rng,
         ),
         _dead_case(
@@ -565,21 +567,28 @@ def dead_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         _dead_case(
             "convolutional model on (batch, channels, height, width)",
             "conv",
-            normal(8, 2, 5, 5),
+            _normal(rng, 8, 2, 5, 5),
             rng,
         ),
-        _dead_case("float64 MLP", "mlp64", normal(16, 6, dtype=np.float64), rng),
+        _dead_case("float64 MLP", "mlp64", _normal(rng, 16, 6, dtype=np.float64), rng),
     ]
-    if hidden:
-        cases += [
-            _dead_case("MLP with a large batch", "mlp", normal(200, 6), rng),
-            _dead_case("nested model with a large batch", "nested", normal(100, 5), rng),
-            _dead_case("3-D input, large batch", "sequence", _sequence_input(rng, 64), rng),
-        ]
     return cases
 
 
-def dead_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def dead_core_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases += [
+        _dead_case("MLP with a large batch", "mlp", _normal(rng, 200, 6), rng),
+        _dead_case("nested model with a large batch", "nested", _normal(rng, 100, 5), rng),
+        _dead_case("3-D input, large batch", "sequence", _sequence_input(rng, 64), rng),
+    ]
+    return cases
+
+
+dead_core_cases = Cases(dead_core_visible, dead_core_hidden)
+
+
+def dead_edge_visible(rng: np.random.Generator) -> list[Case]:
     nan_x = np.array([[-1.0, 2.0, np.nan], [-3.0, -1.0, -2.0], [-0.5, 1.0, -1.0]], dtype=np.float32)
     cases = [
         _dead_case(
@@ -623,22 +632,29 @@ def dead_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
             "a batch of one sample", "mlp", rng.standard_normal((1, 6)).astype(np.float32), rng
         ),
     ]
-    if hidden:
-        nan_sample = rng.standard_normal((5, 6)).astype(np.float32)
-        nan_sample[2, 0] = np.nan
-        cases += [
-            _dead_case("NaN in one sample of an MLP", "mlp", nan_sample, rng),
-            _dead_case(
-                "every unit dead, large batch",
-                "all_dead",
-                rng.standard_normal((100, 4)).astype(np.float32),
-                rng,
-            ),
-        ]
     return cases
 
 
-def dead_state_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def dead_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    nan_sample = rng.standard_normal((5, 6)).astype(np.float32)
+    nan_sample[2, 0] = np.nan
+    cases += [
+        _dead_case("NaN in one sample of an MLP", "mlp", nan_sample, rng),
+        _dead_case(
+            "every unit dead, large batch",
+            "all_dead",
+            rng.standard_normal((100, 4)).astype(np.float32),
+            rng,
+        ),
+    ]
+    return cases
+
+
+dead_edge_cases = Cases(dead_edge_visible, dead_edge_hidden)
+
+
+def dead_state_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         _dead_case(
             "a model in train mode, with Dropout",
@@ -662,16 +678,23 @@ def dead_state_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
             "a nested model", "nested", rng.standard_normal((10, 5)).astype(np.float32), rng
         ),
     ]
-    if hidden:
-        cases.append(
-            _dead_case(
-                "a model in eval mode, large batch",
-                "dropout_eval",
-                rng.standard_normal((64, 5)).astype(np.float32),
-                rng,
-            )
-        )
     return cases
+
+
+def dead_state_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(
+        _dead_case(
+            "a model in eval mode, large batch",
+            "dropout_eval",
+            rng.standard_normal((64, 5)).astype(np.float32),
+            rng,
+        )
+    )
+    return cases
+
+
+dead_state_cases = Cases(dead_state_visible, dead_state_hidden)
 
 
 def _dead_item(grade_id: str, title: str, cases, check_state: bool) -> Item:
@@ -919,7 +942,7 @@ def _random_grads(rng: np.random.Generator, shapes, norm: float, dtype=np.float6
 SHAPES = ((4, 3), (4,), (2, 3, 3), ())
 
 
-def clip_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def clip_core_visible(rng: np.random.Generator) -> list[Case]:
     cases = []
     for dtype in (np.float64, np.float32):
         name = np.dtype(dtype).name
@@ -964,26 +987,33 @@ def clip_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
             "tuple",
         ),
     ]
-    if hidden:
-        cases += [
-            _clip_case(
-                "a large float32 gradient",
-                rng,
-                _random_grads(rng, ((64, 32), (32,)), float(rng.uniform(50, 200)), np.float32),
-                float(rng.uniform(1, 10)),
-            ),
-            _clip_case(
-                "a generator over many parameters",
-                rng,
-                _random_grads(rng, SHAPES * 3, float(rng.uniform(50, 200))),
-                float(rng.uniform(1, 10)),
-                "generator",
-            ),
-        ]
     return cases
 
 
-def clip_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def clip_core_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases += [
+        _clip_case(
+            "a large float32 gradient",
+            rng,
+            _random_grads(rng, ((64, 32), (32,)), float(rng.uniform(50, 200)), np.float32),
+            float(rng.uniform(1, 10)),
+        ),
+        _clip_case(
+            "a generator over many parameters",
+            rng,
+            _random_grads(rng, SHAPES * 3, float(rng.uniform(50, 200))),
+            float(rng.uniform(1, 10)),
+            "generator",
+        ),
+    ]
+    return cases
+
+
+clip_core_cases = Cases(clip_core_visible, clip_core_hidden)
+
+
+def clip_edge_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         _clip_case(
             "a tiny norm (1e-3) above max_norm = 1e-4: the 1e-6 matters",
@@ -1007,17 +1037,24 @@ def clip_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         _clip_case("all gradients zero", rng, [np.zeros((2, 2)), np.zeros(3)], 1.0),
         _clip_case("one scalar (0-d) gradient", rng, [np.array(-40.0)], 4.0),
     ]
-    if hidden:
-        cases += [
-            _clip_case(
-                "float32, some .grad None",
-                rng,
-                [None, *_random_grads(rng, SHAPES[:3], 80.0, np.float32)],
-                1.0,
-            ),
-            _clip_case("an empty list of parameters", rng, [], 1.0),
-        ]
     return cases
+
+
+def clip_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases += [
+        _clip_case(
+            "float32, some .grad None",
+            rng,
+            [None, *_random_grads(rng, SHAPES[:3], 80.0, np.float32)],
+            1.0,
+        ),
+        _clip_case("an empty list of parameters", rng, [], 1.0),
+    ]
+    return cases
+
+
+clip_edge_cases = Cases(clip_edge_visible, clip_edge_hidden)
 
 
 def _clip_item(grade_id: str, title: str, cases) -> Item:
@@ -1255,13 +1292,10 @@ def _lr0(rng: np.random.Generator) -> float:
     return float(np.round(10 ** rng.uniform(-3, 0), 6))
 
 
-def step_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
-    cases = [
-        epochs_case(
-            "lr0 = 0.1, step_size = 3, gamma = 0.5, epochs 0 to 10", (0.1, 3, 0.5), range(11)
-        )
-    ]
-    for _ in range(3 + 3 * hidden):
+def random_steps(rng: np.random.Generator) -> list[Case]:
+    """Three random schedules, over four decays each."""
+    cases = []
+    for _ in range(3):
         lr0, step, gamma = (
             _lr0(rng),
             int(rng.integers(2, 7)),
@@ -1277,7 +1311,19 @@ def step_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-def step_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def step_core_visible(rng: np.random.Generator) -> list[Case]:
+    return [
+        epochs_case(
+            "lr0 = 0.1, step_size = 3, gamma = 0.5, epochs 0 to 10", (0.1, 3, 0.5), range(11)
+        ),
+        *random_steps(rng),
+    ]
+
+
+step_core_cases = Cases(step_core_visible, random_steps)
+
+
+def step_edge_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         epochs_case("epoch 0", (0.5, 10, 0.1), [0]),
         epochs_case(
@@ -1290,21 +1336,29 @@ def step_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         epochs_case("many epochs", (0.3, 7, 0.9), [699, 700, 701]),
         epochs_case("gamma > 1", (0.001, 2, 2.0), range(7)),
     ]
-    if hidden:
-        lr0, step = _lr0(rng), int(rng.integers(10, 50))
-        cases.append(
-            epochs_case(
-                "random boundaries",
-                (lr0, step, 0.25),
-                [step - 1, step, 2 * step - 1, 2 * step, 5 * step],
-            )
-        )
     return cases
 
 
-def exponential_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
-    cases = [epochs_case("lr0 = 0.1, gamma = 0.5, epochs 0 to 10", (0.1, 0.5), range(11))]
-    for _ in range(3 + 3 * hidden):
+def step_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    lr0, step = _lr0(rng), int(rng.integers(10, 50))
+    cases.append(
+        epochs_case(
+            "random boundaries",
+            (lr0, step, 0.25),
+            [step - 1, step, 2 * step - 1, 2 * step, 5 * step],
+        )
+    )
+    return cases
+
+
+step_edge_cases = Cases(step_edge_visible, step_edge_hidden)
+
+
+def random_exponentials(rng: np.random.Generator) -> list[Case]:
+    """Three random schedules, over 30 epochs each."""
+    cases = []
+    for _ in range(3):
         lr0, gamma = _lr0(rng), float(np.round(rng.uniform(0.8, 0.99), 4))
         cases.append(
             epochs_case(f"lr0 = {lr0}, gamma = {gamma}, epochs 0 to 30", (lr0, gamma), range(31))
@@ -1312,7 +1366,17 @@ def exponential_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]
     return cases
 
 
-def exponential_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def exponential_core_visible(rng: np.random.Generator) -> list[Case]:
+    return [
+        epochs_case("lr0 = 0.1, gamma = 0.5, epochs 0 to 10", (0.1, 0.5), range(11)),
+        *random_exponentials(rng),
+    ]
+
+
+exponential_core_cases = Cases(exponential_core_visible, random_exponentials)
+
+
+def exponential_edge_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         epochs_case("epoch 0", (0.25, 0.9), [0]),
         epochs_case("gamma = 1 (constant rate)", (0.01, 1.0), [0, 1, 7, 100]),
@@ -1320,20 +1384,28 @@ def exponential_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]
         epochs_case("a strong decay, gamma = 0.1", (1.0, 0.1), range(0, 101, 25)),
         epochs_case("gamma > 1", (1e-4, 1.05), range(0, 61, 20)),
     ]
-    if hidden:
-        cases.append(
-            epochs_case(
-                "random gamma, many epochs",
-                (_lr0(rng), float(rng.uniform(0.95, 0.999))),
-                [0, 1, 250, 600],
-            )
-        )
     return cases
 
 
-def cosine_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
-    cases = [epochs_case("lr0 = 0.1, t_max = 10, epochs 0 to 10", (0.1, 10), range(11))]
-    for _ in range(3 + 3 * hidden):
+def exponential_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    cases.append(
+        epochs_case(
+            "random gamma, many epochs",
+            (_lr0(rng), float(rng.uniform(0.95, 0.999))),
+            [0, 1, 250, 600],
+        )
+    )
+    return cases
+
+
+exponential_edge_cases = Cases(exponential_edge_visible, exponential_edge_hidden)
+
+
+def random_cosines(rng: np.random.Generator) -> list[Case]:
+    """Three random schedules, from epoch 0 to t_max each."""
+    cases = []
+    for _ in range(3):
         lr0, t_max = _lr0(rng), int(rng.integers(5, 21))
         cases.append(
             epochs_case(
@@ -1343,7 +1415,17 @@ def cosine_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-def cosine_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def cosine_core_visible(rng: np.random.Generator) -> list[Case]:
+    return [
+        epochs_case("lr0 = 0.1, t_max = 10, epochs 0 to 10", (0.1, 10), range(11)),
+        *random_cosines(rng),
+    ]
+
+
+cosine_core_cases = Cases(cosine_core_visible, random_cosines)
+
+
+def cosine_edge_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         epochs_case("epoch 0 and epoch = t_max", (0.1, 10), [0, 10]),
         epochs_case("eta_min > 0", (0.1, 8), range(9), eta_min=0.01),
@@ -1352,15 +1434,22 @@ def cosine_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
         epochs_case("t_max = 1", (0.2, 1), range(4)),
         epochs_case("a long schedule", (0.05, 100), [0, 1, 50, 99, 100, 101, 199, 200]),
     ]
-    if hidden:
-        lr0, t_max = _lr0(rng), int(rng.integers(3, 12))
-        eta = float(np.round(lr0 * rng.uniform(0.01, 0.5), 8))
-        cases.append(
-            epochs_case(
-                "random eta_min, well beyond t_max", (lr0, t_max), range(4 * t_max + 2), eta_min=eta
-            )
-        )
     return cases
+
+
+def cosine_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    lr0, t_max = _lr0(rng), int(rng.integers(3, 12))
+    eta = float(np.round(lr0 * rng.uniform(0.01, 0.5), 8))
+    cases.append(
+        epochs_case(
+            "random eta_min, well beyond t_max", (lr0, t_max), range(4 * t_max + 2), eta_min=eta
+        )
+    )
+    return cases
+
+
+cosine_edge_cases = Cases(cosine_edge_visible, cosine_edge_hidden)
 
 
 def _schedule_item(grade_id: str, title: str, target: str, cases, oracle, compare) -> Item:
@@ -1602,12 +1691,10 @@ def _curve(rng: np.random.Generator, n: int) -> list[float]:
 FIXED_CURVE = [1.0, 0.8, 0.85, 0.6, 0.9, 0.95, 0.62, 0.61, 0.7, 0.75, 0.81, 0.58, 0.92, 0.91]
 
 
-def stop_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
-    cases = [
-        Case("every prefix of a fixed curve, patience = 2", (FIXED_CURVE, 2), {"prefixes": True}),
-        Case("every prefix of a fixed curve, patience = 3", (FIXED_CURVE, 3), {"prefixes": True}),
-    ]
-    for _ in range(3 + 3 * hidden):
+def random_curves(rng: np.random.Generator) -> list[Case]:
+    """Every prefix of three random training curves."""
+    cases = []
+    for _ in range(3):
         patience = int(rng.integers(2, 6))
         cases.append(
             Case(
@@ -1619,7 +1706,18 @@ def stop_core_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
     return cases
 
 
-def stop_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
+def stop_core_visible(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case("every prefix of a fixed curve, patience = 2", (FIXED_CURVE, 2), {"prefixes": True}),
+        Case("every prefix of a fixed curve, patience = 3", (FIXED_CURVE, 3), {"prefixes": True}),
+        *random_curves(rng),
+    ]
+
+
+stop_core_cases = Cases(stop_core_visible, random_curves)
+
+
+def stop_edge_visible(rng: np.random.Generator) -> list[Case]:
     cases = [
         Case("fewer losses than patience", ([1.0, 2.0], 3)),
         Case("exactly patience losses", ([1.0, 2.0, 3.0], 3)),
@@ -1659,18 +1757,25 @@ def stop_edge_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
             {"prefixes": True, "options": {"min_delta": 0.055}},
         ),
     ]
-    if hidden:
-        patience = int(rng.integers(1, 5))
-        cases += [
-            # losses on a 0.001 grid and min_delta off it: no tie at the threshold
-            Case(
-                f"every prefix of a random curve, patience = {patience}, min_delta = 0.0205",
-                (_curve(rng, 30), patience),
-                {"prefixes": True, "options": {"min_delta": 0.0205}},
-            ),
-            Case("a plateau of equal losses", ([0.5, 0.5, 0.5, 0.5], 2), {"prefixes": True}),
-        ]
     return cases
+
+
+def stop_edge_hidden(rng: np.random.Generator) -> list[Case]:
+    cases: list[Case] = []
+    patience = int(rng.integers(1, 5))
+    cases += [
+        # losses on a 0.001 grid and min_delta off it: no tie at the threshold
+        Case(
+            f"every prefix of a random curve, patience = {patience}, min_delta = 0.0205",
+            (_curve(rng, 30), patience),
+            {"prefixes": True, "options": {"min_delta": 0.0205}},
+        ),
+        Case("a plateau of equal losses", ([0.5, 0.5, 0.5, 0.5], 2), {"prefixes": True}),
+    ]
+    return cases
+
+
+stop_edge_cases = Cases(stop_edge_visible, stop_edge_hidden)
 
 
 should_stop_core = Item(
