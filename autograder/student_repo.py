@@ -66,6 +66,7 @@ STUDENT_MODULES = (
     "kit/cases.py",
     "kit/elementwise.py",
     "kit/gradcheck.py",
+    "kit/model_state.py",
     "kit/models.py",
     "kit/rules.py",
     "kit/tensors.py",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder.checks import ex03_vanishing_gradient, ex05_pitfalls
+from autograder.checks.ex03_vanishing_gradient import layer_grad_norms
+from autograder.checks.ex05_pitfalls import dead_relu_fraction
 from autograder.kit import models
 
-REGISTRIES = {"ex03": ex03_vanishing_gradient.MODELS, "ex05": ex05_pitfalls.MODELS}
+REGISTRIES = {"ex03": layer_grad_norms.MODELS, "ex05": dead_relu_fraction.MODELS}
 
 
 @pytest.mark.parametrize("registry", REGISTRIES.values(), ids=REGISTRIES.keys())

@@ -12,6 +12,8 @@
 * :mod:`~autograder.kit.gradcheck`: the ``torch.autograd.gradcheck`` probe.
 * :mod:`~autograder.kit.models`: the test networks, built from a seed without touching the
   student's random state.
+* :mod:`~autograder.kit.model_state`: a model's state as plain data and how a function changed
+  it (modes, hooks, parameters), for functions that must leave their model as it was.
 * :mod:`~autograder.kit.values`: the type names a report shows for returned Python values.
 
 A checks module (``autograder/checks/exNN_*.py``, or a package of one module per graded
