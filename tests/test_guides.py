@@ -8,6 +8,7 @@ Makefile), never run; no book is built (tests/test_book_build.py builds every to
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from support.paths import ROOT
 from support.student_env import SETUP_CELL
 from support.toc import toc_entries, toc_pages
 
+EXERCISE_TABLE = ROOT / "book" / "_ext" / "exercise_table.py"
 DOCS = ("README.md", "book/students.md", "book/instructors.md", "book/exercises.md")
 
 
@@ -190,10 +192,16 @@ def test_the_guides_install_what_the_set_up_cell_installs():
 
 
 def test_the_exercises_page_opens_each_notebook_in_colab():
-    """Each exercise's Colab link opens it from the branch the book's workflow publishes to."""
+    """Each exercise's Colab link, in the table the build writes into book/exercises.md
+    (book/_ext/exercise_table.py), opens it from the branch the book's workflow publishes to."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     colab = config["sphinx"]["config"]["colab_notebooks"]
-    links = re.findall(r"\[Open in Colab\]\(([^)]+)\)", (ROOT / "book/exercises.md").read_text())
+    spec = importlib.util.spec_from_file_location("exercise_table", EXERCISE_TABLE)
+    assert spec is not None and spec.loader is not None
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    assert extension.MARKER in (ROOT / "book/exercises.md").read_text()
+    links = re.findall(r"\[Open in Colab\]\(([^)]+)\)", extension.table(ROOT, colab))
     assert links == [f"{colab}/exercises/{a}/{a}.ipynb" for a in ASSIGNMENTS]
     branch = colab.rsplit("/blob/", 1)[1]
     workflow = (ROOT / ".github/workflows/book.yml").read_text()
