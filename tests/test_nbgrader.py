@@ -9,8 +9,10 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import nbformat
 import pytest
@@ -24,6 +26,7 @@ from support.paths import ROOT
 
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+T = TypeVar("T")
 
 
 def release(assignment: str) -> Path:
@@ -41,24 +44,52 @@ def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+def over_ipc(folder: Path) -> list[str]:
+    """nbgrader options that make its kernels talk to it over Unix sockets named
+    ``folder/kernel-N``, not TCP: no free TCP port is picked, then taken by another kernel
+    before this one binds it, so two nbgraders can run at once."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return ["--KernelManager.transport=ipc", f"--KernelManager.ip={folder / 'kernel'}"]
+
+
+def assert_no_tcp_kernel(done: subprocess.CompletedProcess) -> None:
+    """ipykernel warns on stderr when it runs over TCP: the ipc options took effect."""
+    assert "Kernel is running over TCP" not in done.stderr, done.stderr[-3000:]
+
+
+def two_at_a_time(jobs: dict[str, Callable[[], T]]) -> dict[str, T]:
+    """Run the jobs two at a time (two cores); name -> result."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
 @pytest.fixture(scope="module")
-def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh nbgrader course directory: our config and solutions, releases generated anew."""
-    root = tmp_path_factory.mktemp("course")
-    shutil.copy(ROOT / "nbgrader_config.py", root)
-    with (root / "nbgrader_config.py").open("a") as f:  # nbgrader's own Execute, a second opinion
-        f.write('\nc.Autograde.pop("autograde_preprocessors")\n')
-    shutil.copytree(ROOT / "solutions", root / "solutions")
-    for assignment in ASSIGNMENTS:
-        done = nbgrader("generate_assignment", assignment, cwd=root)
-        assert done.returncode == 0, done.stdout + done.stderr
-    return root
+def courses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A fresh nbgrader course directory per assignment, each with its own gradebook.db
+    (SQLite takes one writer at a time): our config and the assignment's solution, its
+    release generated anew; two generated at a time."""
+    base = tmp_path_factory.mktemp("courses")
+
+    def course(assignment: str) -> subprocess.CompletedProcess:
+        root = base / assignment
+        root.mkdir()
+        shutil.copy(ROOT / "nbgrader_config.py", root)
+        with (root / "nbgrader_config.py").open("a") as f:  # nbgrader's own Execute: a second
+            f.write('\nc.Autograde.pop("autograde_preprocessors")\n')  # opinion
+        shutil.copytree(ROOT / "solutions" / assignment, root / "solutions" / assignment)
+        return nbgrader("generate_assignment", assignment, cwd=root)
+
+    done = two_at_a_time({a: lambda a=a: course(a) for a in ASSIGNMENTS})
+    for generated in done.values():
+        assert generated.returncode == 0, generated.stdout + generated.stderr
+    return {a: base / a for a in ASSIGNMENTS}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_committed_release_is_what_nbgrader_generates(course: Path, assignment: str):
+def test_committed_release_is_what_nbgrader_generates(courses: dict[str, Path], assignment: str):
     name = f"{assignment}/{assignment}.ipynb"
-    generated = (course / "exercises" / name).read_bytes()
+    generated = (courses[assignment] / "exercises" / name).read_bytes()
     committed = (ROOT / "exercises" / name).read_bytes()
     if generated == committed:
         return
@@ -73,31 +104,35 @@ def test_committed_release_is_what_nbgrader_generates(course: Path, assignment: 
     pytest.fail(f"exercises/{name} is out of date with solutions/: run `make exercises`")
 
 
-def test_validate_passes_every_solution_and_fails_every_blank():
-    notebooks = [
-        ROOT / folder / a / f"{a}.ipynb"
+def test_validate_passes_every_solution_and_fails_every_blank(tmp_path: Path):
+    notebooks = {
+        f"{folder}-{a}": ROOT / folder / a / f"{a}.ipynb"
         for a in ASSIGNMENTS
         for folder in ("solutions", "exercises")
-    ]
-    with ThreadPoolExecutor(max_workers=2) as pool:  # two kernels at a time on two cores
-        done = dict(
-            zip(
-                notebooks,
-                pool.map(lambda path: nbgrader("validate", str(path), cwd=ROOT), notebooks),
-                strict=True,
+    }
+    done = two_at_a_time(  # two kernels at a time on two cores
+        {
+            name: lambda name=name, path=path: nbgrader(
+                "validate", str(path), *over_ipc(tmp_path / name), cwd=ROOT
             )
-        )
+            for name, path in notebooks.items()
+        }
+    )
     for assignment in ASSIGNMENTS:
         name = f"{assignment}/{assignment}.ipynb"
-        good = done[ROOT / "solutions" / name]
+        good = done[f"solutions-{assignment}"]
+        assert_no_tcp_kernel(good)
         assert "Success! Your notebook passes all the tests." in good.stdout, good.stdout[-3000:]
-        blank = done[ROOT / "exercises" / name]
+        blank = done[f"exercises-{assignment}"]
         n_tests = len(cells.tests(cells.read(ROOT / "solutions" / name)))
         assert f"VALIDATION FAILED ON {n_tests} CELL(S)" in blank.stdout, blank.stdout[-3000:]
         assert "not implemented yet" in blank.stdout
 
 
-def test_autograde_gives_full_zero_and_partial_scores(course: Path):
+def test_autograde_gives_full_zero_and_partial_scores(courses: dict[str, Path]):
+    """Four students per assignment (solved, blank, two partial) through nbgrader autograde with
+    its own Execute, two assignments at a time (each in its own course, kernels over Unix
+    sockets), then through our grader: the same score for every item."""
     expected: dict[tuple[str, str], dict[str, float]] = {}
     for assignment, items in ASSIGNMENTS.items():
         solved = cells.answers(cells.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb"))
@@ -110,7 +145,7 @@ def test_autograde_gives_full_zero_and_partial_scores(course: Path):
             "partial2": ({**solved, **last.answers}, last.loses),
         }
         for student, (answers, lost) in students.items():
-            folder = course / "submitted" / student / assignment
+            folder = courses[assignment] / "submitted" / student / assignment
             folder.mkdir(parents=True, exist_ok=True)
             notebook = catalog.notebook_with(assignment, answers)
             nbformat.write(notebook, folder / f"{assignment}.ipynb")
@@ -118,21 +153,34 @@ def test_autograde_gives_full_zero_and_partial_scores(course: Path):
                 t.grade_id: 0.0 if t.grade_id in lost else t.points
                 for t in cells.tests(cells.read(release(assignment)))
             }
-        done = nbgrader("autograde", assignment, "--create", cwd=course)
+
+    runs = two_at_a_time(
+        {
+            a: lambda a=a: nbgrader(
+                "autograde", a, "--create", *over_ipc(courses[a] / "kernels"), cwd=courses[a]
+            )
+            for a in reversed(ASSIGNMENTS)  # the longer ones first: both finish close together
+        }
+    )
+    for assignment, done in runs.items():
         # nbgrader prints a failing student's traceback well before its closing error lines
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-12000:]
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for (student, assignment), scores in expected.items():
-            notebook = gradebook.find_submission_notebook(assignment, assignment, student)
-            got = {g.name: g.score for g in notebook.grades if g.cell.max_score}
-            assert got == scores, (student, assignment)
+        assert_no_tcp_kernel(done)
+        with Gradebook(f"sqlite:///{courses[assignment] / 'gradebook.db'}") as gradebook:
+            for student in ("solved", "blank", "partial", "partial2"):
+                notebook = gradebook.find_submission_notebook(assignment, assignment, student)
+                got = {g.name: g.score for g in notebook.grades if g.cell.max_score}
+                assert got == expected[student, assignment], (student, assignment)
 
     # our grader, on a copy of the same submissions, gives the same score to every item
-    ours = course.parent / "ours"
-    shutil.copytree(
-        course, ours, ignore=shutil.ignore_patterns("gradebook.db", "autograded", "feedback")
-    )
+    ours = next(iter(courses.values())).parent / "ours"
+    for course in courses.values():
+        shutil.copytree(
+            course,
+            ours,
+            ignore=shutil.ignore_patterns("gradebook.db", "autograded", "feedback", "kernels"),
+            dirs_exist_ok=True,
+        )
     for assignment in ASSIGNMENTS:
         done = subprocess.run(
             [sys.executable, "-m", "autograder", "grade", str(ours), assignment, "--jobs", "2"],
