@@ -104,8 +104,8 @@ def gated_width(d_model: int, expansion: int = 4, multiple_of: int = 1) -> int:
     ):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    hidden = int(2 * expansion * d_model / 3)
-    return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
+    truncated = int(2 * expansion * d_model / 3)
+    return -(-truncated // multiple_of) * multiple_of  # ceiling division, then the multiple
 
 
 class FeedForward(nn.Module):
@@ -116,7 +116,7 @@ class FeedForward(nn.Module):
         gated, self.f = _block(activation)
         if gated:
             raise ValueError(f"{activation!r} is a gated block: use GatedFeedForward")
-        self.activation = activation
+        self.name = activation
         self.w_up = nn.Linear(d_model, hidden, bias=False)
         self.w_down = nn.Linear(hidden, d_model, bias=False)
 
@@ -132,7 +132,7 @@ class GatedFeedForward(nn.Module):
         gated, self.f = _block(activation)
         if not gated:
             raise ValueError(f"{activation!r} is not a gated block: use FeedForward")
-        self.activation = activation
+        self.name = activation
         self.w_gate = nn.Linear(d_model, hidden, bias=False)
         self.w_up = nn.Linear(d_model, hidden, bias=False)
         self.w_down = nn.Linear(hidden, d_model, bias=False)
