@@ -47,54 +47,44 @@ _, tanh_grad_oracle = autograd(torch.tanh)
 
 
 def core_visible(rng: np.random.Generator) -> list[Case]:
-    cases = random_arrays(rng, (np.float64, np.float32))
-    return cases
+    return random_arrays(rng, (np.float64, np.float32))
 
 
 def core_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases += random_arrays(rng, (np.float64,), scale=10.0, shapes=((50,), (4, 5, 6)))
-    return cases
+    return random_arrays(rng, (np.float64,), scale=10.0, shapes=((50,), (4, 5, 6)))
 
 
 core_cases = Cases(core_visible, core_hidden)
 
 
-def sigmoid_edge_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
-        Case("x = 0", (np.array([0.0, -0.0]),)),
-        Case("large |x| in float64 (up to 1000)", (np.concatenate([-LARGE, LARGE]),)),
-        Case(
-            "large |x| in float32",
-            (np.array([-1000, -100, -89, -50, 50, 89, 100, 1000], dtype=np.float32),),
-        ),
-        Case("infinities and NaN", (np.array([np.inf, -np.inf, np.nan]),)),
-    ]
-    return cases
+SIGMOID_EDGE_VISIBLE: list[Case] = [
+    Case("x = 0", (np.array([0.0, -0.0]),)),
+    Case("large |x| in float64 (up to 1000)", (np.concatenate([-LARGE, LARGE]),)),
+    Case(
+        "large |x| in float32",
+        (np.array([-1000, -100, -89, -50, 50, 89, 100, 1000], dtype=np.float32),),
+    ),
+    Case("infinities and NaN", (np.array([np.inf, -np.inf, np.nan]),)),
+]
 
 
 def sigmoid_edge_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(Case("random large |x|", (rng.uniform(-1000, 1000, size=200),)))
-    return cases
+    return [Case("random large |x|", (rng.uniform(-1000, 1000, size=200),))]
 
 
-sigmoid_edge_cases = Cases(sigmoid_edge_visible, sigmoid_edge_hidden)
+sigmoid_edge_cases = Cases(SIGMOID_EDGE_VISIBLE, sigmoid_edge_hidden)
 
 
 def grad_edge_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
+    return [
         Case("x = 0", (np.array([0.0]),)),
         Case("large |x| in float64 (up to 1000)", (np.concatenate([-LARGE, LARGE]),)),
         Case("float32 input", (rng.standard_normal(7).astype(np.float32) * 5,)),
     ]
-    return cases
 
 
 def grad_edge_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(Case("random large |x|", (rng.uniform(-1000, 1000, size=200),)))
-    return cases
+    return [Case("random large |x|", (rng.uniform(-1000, 1000, size=200),))]
 
 
 grad_edge_cases = Cases(grad_edge_visible, grad_edge_hidden)

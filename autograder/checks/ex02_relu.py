@@ -144,21 +144,18 @@ RELU_HINTS = (
 
 
 def relu_core_visible(rng: np.random.Generator) -> list[Case]:
-    cases = random_arrays(rng, (np.float64, np.float32))
-    return cases
+    return random_arrays(rng, (np.float64, np.float32))
 
 
 def relu_core_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases += random_arrays(rng, (np.float64,), scale=100.0, shapes=((1000,), (5, 6, 7)))
-    return cases
+    return random_arrays(rng, (np.float64,), scale=100.0, shapes=((1000,), (5, 6, 7)))
 
 
 relu_core_cases = Cases(relu_core_visible, relu_core_hidden)
 
 
 def relu_edge_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
+    return [
         Case("zeros", (np.array([0.0, -0.0, 0.0]),)),
         Case("NaN", (np.array([1.5, np.nan, -2.0]),)),
         Case("infinities", (np.array([np.inf, -np.inf, 3.0]),)),
@@ -166,12 +163,10 @@ def relu_edge_visible(rng: np.random.Generator) -> list[Case]:
         Case("int8 array", (np.array([-128, -1, 0, 1, 127], dtype=np.int8),)),
         Case("empty array", (np.zeros(0),)),
     ]
-    return cases
 
 
 def relu_edge_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases += [
+    return [
         Case("uint8 array", (np.array([0, 1, 255], dtype=np.uint8),)),
         Case("float16 array", (rng.standard_normal(8).astype(np.float16),)),
         Case("int32 matrix", (rng.integers(-9, 9, size=(3, 3)).astype(np.int32),)),
@@ -180,29 +175,24 @@ def relu_edge_hidden(rng: np.random.Generator) -> list[Case]:
             (np.array([np.nan, -np.inf, np.inf, -1.0], dtype=np.float32),),
         ),
     ]
-    return cases
 
 
 relu_edge_cases = Cases(relu_edge_visible, relu_edge_hidden)
 
 
-def relu_grad_edge_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
-        Case("x = 0 exactly", (np.array([0.0, -0.0]),)),
-        Case("infinities", (np.array([np.inf, -np.inf]),)),
-        Case("float32 with zeros", (np.array([-1.5, 0.0, 2.0], dtype=np.float32),)),
-        Case("tiny values", (np.array([5e-324, -5e-324, 1e-300]),)),
-    ]
-    return cases
+RELU_GRAD_EDGE_VISIBLE: list[Case] = [
+    Case("x = 0 exactly", (np.array([0.0, -0.0]),)),
+    Case("infinities", (np.array([np.inf, -np.inf]),)),
+    Case("float32 with zeros", (np.array([-1.5, 0.0, 2.0], dtype=np.float32),)),
+    Case("tiny values", (np.array([5e-324, -5e-324, 1e-300]),)),
+]
 
 
 def relu_grad_edge_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(Case("random with zeros", (np.round(rng.standard_normal(50)),)))
-    return cases
+    return [Case("random with zeros", (np.round(rng.standard_normal(50)),))]
 
 
-relu_grad_edge_cases = Cases(relu_grad_edge_visible, relu_grad_edge_hidden)
+relu_grad_edge_cases = Cases(RELU_GRAD_EDGE_VISIBLE, relu_grad_edge_hidden)
 
 
 RELU_RULES = Rules(
@@ -455,7 +445,7 @@ def without_nan_inputs(record: Probe, x: np.ndarray) -> Probe:
 
 
 def forward_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
+    return [
         Case("small float64 vector", (np.array([-2.0, -0.5, 0.5, 2.0]),)),
         Case("random float32 matrix", (rng.standard_normal((3, 4)).astype(np.float32),)),
         Case(
@@ -464,39 +454,31 @@ def forward_visible(rng: np.random.Generator) -> list[Case]:
             {"grad": True},
         ),
     ]
-    return cases
 
 
 def forward_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(Case("large random batch", (rng.standard_normal((16, 32)) * 10,)))
-    return cases
+    return [Case("large random batch", (rng.standard_normal((16, 32)) * 10,))]
 
 
 forward_cases = Cases(forward_visible, forward_hidden)
 
 
-def forward_edge_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
-        Case("zeros", (np.array([0.0, -0.0, 1.0]),)),
-        Case("NaN", (np.array([np.nan, -1.0, 1.0]),)),
-        Case("infinities", (np.array([np.inf, -np.inf, 1.0]),)),
-    ]
-    return cases
+FORWARD_EDGE_VISIBLE: list[Case] = [
+    Case("zeros", (np.array([0.0, -0.0, 1.0]),)),
+    Case("NaN", (np.array([np.nan, -1.0, 1.0]),)),
+    Case("infinities", (np.array([np.inf, -np.inf, 1.0]),)),
+]
 
 
-def forward_edge_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(
-        Case(
-            "NaN and infinities in float32",
-            (np.array([np.nan, np.inf, -np.inf, -2.0], dtype=np.float32),),
-        )
+FORWARD_EDGE_HIDDEN: list[Case] = [
+    Case(
+        "NaN and infinities in float32",
+        (np.array([np.nan, np.inf, -np.inf, -2.0], dtype=np.float32),),
     )
-    return cases
+]
 
 
-forward_edge_cases = Cases(forward_edge_visible, forward_edge_hidden)
+forward_edge_cases = Cases(FORWARD_EDGE_VISIBLE, FORWARD_EDGE_HIDDEN)
 
 
 def _away(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -505,7 +487,7 @@ def _away(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def backward_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
+    return [
         Case(
             "x with a zero entry, upstream gradient of ones",
             (np.array([-1.0, 0.0, 2.0]), np.ones(3)),
@@ -520,56 +502,47 @@ def backward_visible(rng: np.random.Generator) -> list[Case]:
             (_away(rng, (3, 3)).astype(np.float32), rng.standard_normal((3, 3)).astype(np.float32)),
         ),
     ]
-    return cases
 
 
 def backward_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(
+    return [
         Case(
             "gradcheck on a batch",
             (_away(rng, (2, 6)), rng.standard_normal((2, 6))),
             {"gradcheck": _away(rng, (3, 4))},
         )
-    )
-    return cases
+    ]
 
 
 backward_cases = Cases(backward_visible, backward_hidden)
 
 
 def module_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
+    return [
         Case("float32 batch", (rng.standard_normal((4, 5)).astype(np.float32),)),
         Case("float64 image batch (N, C, H, W)", (rng.standard_normal((2, 3, 4, 4)),)),
     ]
-    return cases
 
 
 def module_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(Case("large float64 batch", (10 * rng.standard_normal((32, 16)),)))
-    return cases
+    return [Case("large float64 batch", (10 * rng.standard_normal((32, 16)),))]
 
 
 module_cases = Cases(module_visible, module_hidden)
 
 
-def module_edge_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
-        Case("zeros (gradient 0 there)", (np.array([[0.0, -1.0, 1.0]]),)),
-        Case("NaN and infinities", (np.array([[np.nan, np.inf, -np.inf, 2.0]]),)),
-    ]
-    return cases
+MODULE_EDGE_VISIBLE: list[Case] = [
+    Case("zeros (gradient 0 there)", (np.array([[0.0, -1.0, 1.0]]),)),
+    Case("NaN and infinities", (np.array([[np.nan, np.inf, -np.inf, 2.0]]),)),
+]
 
 
-def module_edge_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(Case("float32 with zeros", (np.array([0.0, 3.0, -3.0], dtype=np.float32),)))
-    return cases
+MODULE_EDGE_HIDDEN: list[Case] = [
+    Case("float32 with zeros", (np.array([0.0, 3.0, -3.0], dtype=np.float32),))
+]
 
 
-module_edge_cases = Cases(module_edge_visible, module_edge_hidden)
+module_edge_cases = Cases(MODULE_EDGE_VISIBLE, MODULE_EDGE_HIDDEN)
 
 
 relu_function_forward = Item(

@@ -236,22 +236,19 @@ init_core_cases = Cases(
 )
 
 
-def init_edge_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
-        Case("an nn.Parameter that requires grad", ((150, 400), "float32"), {"parameter": True}),
-        Case("a float64 weight", ((300, 200), "float64")),
-        Case("one input feature (fan_in = 1)", ((20000, 1), "float32")),
-    ]
-    return cases
+INIT_EDGE_VISIBLE: list[Case] = [
+    Case("an nn.Parameter that requires grad", ((150, 400), "float32"), {"parameter": True}),
+    Case("a float64 weight", ((300, 200), "float64")),
+    Case("one input feature (fan_in = 1)", ((20000, 1), "float32")),
+]
 
 
-def init_edge_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(Case("a float64 nn.Parameter", ((256, 256), "float64"), {"parameter": True}))
-    return cases
+INIT_EDGE_HIDDEN: list[Case] = [
+    Case("a float64 nn.Parameter", ((256, 256), "float64"), {"parameter": True})
+]
 
 
-init_edge_cases = Cases(init_edge_visible, init_edge_hidden)
+init_edge_cases = Cases(INIT_EDGE_VISIBLE, INIT_EDGE_HIDDEN)
 
 
 def _init_item(grade_id: str, title: str, target: str, cases, oracle) -> Item:

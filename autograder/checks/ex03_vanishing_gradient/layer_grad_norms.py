@@ -240,59 +240,50 @@ def _grad_case(
 
 
 def grad_norms_core_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
+    return [
         _grad_case("ReLU MLP, cross-entropy", "relu", rng, "cross_entropy"),
         _grad_case("sigmoid MLP of 6 layers, cross-entropy", "sigmoid", rng, "cross_entropy"),
         _grad_case("tanh MLP, mean squared error", "tanh", rng, "mse_loss"),
     ]
-    return cases
 
 
 def grad_norms_core_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases += [
+    return [
         _grad_case("ReLU MLP, MSE, batch of 64", "relu", rng, "mse_loss", batch=64),
         _grad_case("sigmoid MLP, a batch of 2", "sigmoid", rng, "cross_entropy", batch=2),
     ]
-    return cases
 
 
 grad_norms_core_cases = Cases(grad_norms_core_visible, grad_norms_core_hidden)
 
 
 def grad_norms_structure_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
+    return [
         _grad_case("nested modules and a Linear without bias", "nested", rng, "cross_entropy"),
         _grad_case("a model with a convolution", "conv", rng, "cross_entropy"),
     ]
-    return cases
 
 
 def grad_norms_structure_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(_grad_case("a model with BatchNorm1d", "batchnorm", rng, "mse_loss"))
-    return cases
+    return [_grad_case("a model with BatchNorm1d", "batchnorm", rng, "mse_loss")]
 
 
 grad_norms_structure_cases = Cases(grad_norms_structure_visible, grad_norms_structure_hidden)
 
 
 def grad_norms_state_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
+    return [
         _grad_case(
             "gradients left over from an earlier pass", "relu", rng, "cross_entropy", stale=True
         ),
         _grad_case("old gradients on a deep sigmoid MLP", "sigmoid", rng, "mse_loss", stale=True),
     ]
-    return cases
 
 
 def grad_norms_state_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(
+    return [
         _grad_case("old gradients on nested modules", "nested", rng, "cross_entropy", stale=True)
-    )
-    return cases
+    ]
 
 
 grad_norms_state_cases = Cases(grad_norms_state_visible, grad_norms_state_hidden)

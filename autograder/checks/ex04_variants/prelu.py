@@ -192,7 +192,7 @@ def _compare_tensor_record(
 
 
 def prelu_core_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
+    return [
         Case(
             "default PReLU() on a (4, 3) batch",
             (rng.standard_normal((4, 3)).astype(np.float32), {}),
@@ -212,25 +212,22 @@ def prelu_core_visible(rng: np.random.Generator) -> list[Case]:
             {"load": rng.uniform(-0.5, 1.0, size=4)},
         ),
     ]
-    return cases
 
 
 def prelu_core_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(
+    return [
         Case(
             "PReLU(num_parameters=6, init=0.3) on a float64 batch (8, 6, 3)",
             (rng.standard_normal((8, 6, 3)), {"num_parameters": 6, "init": 0.3}),
         )
-    )
-    return cases
+    ]
 
 
 prelu_core_cases = Cases(prelu_core_visible, prelu_core_hidden)
 
 
 def prelu_edge_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
+    return [
         Case("x = 0 exactly", (np.array([[0.0, -1.0, 1.0]], dtype=np.float32), {})),
         Case(
             "a 1-D input (no channel dimension)",
@@ -247,18 +244,15 @@ def prelu_edge_visible(rng: np.random.Generator) -> list[Case]:
             {"grad": False},
         ),
     ]
-    return cases
 
 
 def prelu_edge_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(
+    return [
         Case(
             "float64 images with 2 channels",
             (rng.standard_normal((3, 2, 4, 4)), {"num_parameters": 2}),
         )
-    )
-    return cases
+    ]
 
 
 prelu_edge_cases = Cases(prelu_edge_visible, prelu_edge_hidden)

@@ -291,8 +291,7 @@ def clip_core_visible(rng: np.random.Generator) -> list[Case]:
 
 
 def clip_core_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases += [
+    return [
         _clip_case(
             "a large float32 gradient",
             rng,
@@ -307,14 +306,13 @@ def clip_core_hidden(rng: np.random.Generator) -> list[Case]:
             "generator",
         ),
     ]
-    return cases
 
 
 clip_core_cases = Cases(clip_core_visible, clip_core_hidden)
 
 
 def clip_edge_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
+    return [
         _clip_case(
             "a tiny norm (1e-3) above max_norm = 1e-4: the 1e-6 matters",
             rng,
@@ -337,12 +335,10 @@ def clip_edge_visible(rng: np.random.Generator) -> list[Case]:
         _clip_case("all gradients zero", rng, [np.zeros((2, 2)), np.zeros(3)], 1.0),
         _clip_case("one scalar (0-d) gradient", rng, [np.array(-40.0)], 4.0),
     ]
-    return cases
 
 
 def clip_edge_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases += [
+    return [
         _clip_case(
             "float32, some .grad None",
             rng,
@@ -351,7 +347,6 @@ def clip_edge_hidden(rng: np.random.Generator) -> list[Case]:
         ),
         _clip_case("an empty list of parameters", rng, [], 1.0),
     ]
-    return cases
 
 
 clip_edge_cases = Cases(clip_edge_visible, clip_edge_hidden)

@@ -79,16 +79,14 @@ def cosine_core_visible(rng: np.random.Generator) -> list[Case]:
 cosine_core_cases = Cases(cosine_core_visible, random_cosines)
 
 
-def cosine_edge_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
-        epochs_case("epoch 0 and epoch = t_max", (0.1, 10), [0, 10]),
-        epochs_case("eta_min > 0", (0.1, 8), range(9), eta_min=0.01),
-        epochs_case("epochs beyond t_max (the cosine goes on)", (0.1, 6), range(25)),
-        epochs_case("eta_min > 0 beyond t_max", (0.5, 5), range(16), eta_min=0.05),
-        epochs_case("t_max = 1", (0.2, 1), range(4)),
-        epochs_case("a long schedule", (0.05, 100), [0, 1, 50, 99, 100, 101, 199, 200]),
-    ]
-    return cases
+COSINE_EDGE_VISIBLE: list[Case] = [
+    epochs_case("epoch 0 and epoch = t_max", (0.1, 10), [0, 10]),
+    epochs_case("eta_min > 0", (0.1, 8), range(9), eta_min=0.01),
+    epochs_case("epochs beyond t_max (the cosine goes on)", (0.1, 6), range(25)),
+    epochs_case("eta_min > 0 beyond t_max", (0.5, 5), range(16), eta_min=0.05),
+    epochs_case("t_max = 1", (0.2, 1), range(4)),
+    epochs_case("a long schedule", (0.05, 100), [0, 1, 50, 99, 100, 101, 199, 200]),
+]
 
 
 def cosine_edge_hidden(rng: np.random.Generator) -> list[Case]:
@@ -103,7 +101,7 @@ def cosine_edge_hidden(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-cosine_edge_cases = Cases(cosine_edge_visible, cosine_edge_hidden)
+cosine_edge_cases = Cases(COSINE_EDGE_VISIBLE, cosine_edge_hidden)
 
 
 COSINE_COMPARE = compare_schedule(

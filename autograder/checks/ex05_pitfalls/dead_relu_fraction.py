@@ -400,7 +400,7 @@ def _normal(rng: np.random.Generator, *shape: int, dtype: type = np.float32) -> 
 
 
 def dead_core_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
+    return [
         _dead_case("MLP with three ReLUs, batch of 16", "mlp", _normal(rng, 16, 6), rng),
         _dead_case(
             "nested model (Sequential in Sequential, ModuleLists, an inplace ReLU)",
@@ -422,17 +422,14 @@ def dead_core_visible(rng: np.random.Generator) -> list[Case]:
         ),
         _dead_case("float64 MLP", "mlp64", _normal(rng, 16, 6, dtype=np.float64), rng),
     ]
-    return cases
 
 
 def dead_core_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases += [
+    return [
         _dead_case("MLP with a large batch", "mlp", _normal(rng, 200, 6), rng),
         _dead_case("nested model with a large batch", "nested", _normal(rng, 100, 5), rng),
         _dead_case("3-D input, large batch", "sequence", _sequence_input(rng, 64), rng),
     ]
-    return cases
 
 
 dead_core_cases = Cases(dead_core_visible, dead_core_hidden)
@@ -505,7 +502,7 @@ dead_edge_cases = Cases(dead_edge_visible, dead_edge_hidden)
 
 
 def dead_state_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
+    return [
         _dead_case(
             "a model in train mode, with Dropout",
             "dropout_train",
@@ -528,20 +525,17 @@ def dead_state_visible(rng: np.random.Generator) -> list[Case]:
             "a nested model", "nested", rng.standard_normal((10, 5)).astype(np.float32), rng
         ),
     ]
-    return cases
 
 
 def dead_state_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(
+    return [
         _dead_case(
             "a model in eval mode, large batch",
             "dropout_eval",
             rng.standard_normal((64, 5)).astype(np.float32),
             rng,
         )
-    )
-    return cases
+    ]
 
 
 dead_state_cases = Cases(dead_state_visible, dead_state_hidden)

@@ -59,30 +59,26 @@ def exponential_core_visible(rng: np.random.Generator) -> list[Case]:
 exponential_core_cases = Cases(exponential_core_visible, random_exponentials)
 
 
-def exponential_edge_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
-        epochs_case("epoch 0", (0.25, 0.9), [0]),
-        epochs_case("gamma = 1 (constant rate)", (0.01, 1.0), [0, 1, 7, 100]),
-        epochs_case("many epochs", (0.1, 0.99), [499, 500, 501]),
-        epochs_case("a strong decay, gamma = 0.1", (1.0, 0.1), range(0, 101, 25)),
-        epochs_case("gamma > 1", (1e-4, 1.05), range(0, 61, 20)),
-    ]
-    return cases
+EXPONENTIAL_EDGE_VISIBLE: list[Case] = [
+    epochs_case("epoch 0", (0.25, 0.9), [0]),
+    epochs_case("gamma = 1 (constant rate)", (0.01, 1.0), [0, 1, 7, 100]),
+    epochs_case("many epochs", (0.1, 0.99), [499, 500, 501]),
+    epochs_case("a strong decay, gamma = 0.1", (1.0, 0.1), range(0, 101, 25)),
+    epochs_case("gamma > 1", (1e-4, 1.05), range(0, 61, 20)),
+]
 
 
 def exponential_edge_hidden(rng: np.random.Generator) -> list[Case]:
-    cases: list[Case] = []
-    cases.append(
+    return [
         epochs_case(
             "random gamma, many epochs",
             (random_lr0(rng), float(rng.uniform(0.95, 0.999))),
             [0, 1, 250, 600],
         )
-    )
-    return cases
+    ]
 
 
-exponential_edge_cases = Cases(exponential_edge_visible, exponential_edge_hidden)
+exponential_edge_cases = Cases(EXPONENTIAL_EDGE_VISIBLE, exponential_edge_hidden)
 
 
 EXPONENTIAL_COMPARE = compare_schedule(

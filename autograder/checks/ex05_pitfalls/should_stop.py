@@ -190,47 +190,44 @@ def stop_core_visible(rng: np.random.Generator) -> list[Case]:
 stop_core_cases = Cases(stop_core_visible, random_curves)
 
 
-def stop_edge_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
-        Case("fewer losses than patience", ([1.0, 2.0], 3)),
-        Case("exactly patience losses", ([1.0, 2.0, 3.0], 3)),
-        Case("an empty history", ([], 2)),
-        Case("equality at the threshold (a tie with the best earlier loss)", ([1.0, 0.5, 0.5], 1)),
-        Case("patience = 1, improvement", ([1.0, 0.75, 0.5], 1)),
-        Case("patience = 1, no improvement", ([1.0, 0.5, 0.75], 1)),
-        Case(
-            "min_delta > 0: an improvement smaller than min_delta does not count",
-            ([1.0, 0.875], 1),
-            {"options": {"min_delta": 0.25}},
-        ),
-        Case(
-            "min_delta > 0: the last loss beats the best earlier one (0.875) by less "
-            "than min_delta",
-            ([1.0, 0.875, 0.75], 1),
-            {"options": {"min_delta": 0.1875}},
-        ),
-        Case(
-            "min_delta > 0: an improvement larger than min_delta counts",
-            ([1.0, 0.875, 0.5], 1),
-            {"options": {"min_delta": 0.25}},
-        ),
-        Case(
-            "an improvement of exactly min_delta still stops",
-            ([1.0, 0.5, 0.625, 0.25], 2),
-            {"options": {"min_delta": 0.25}},
-        ),
-        Case(
-            "min_delta > 0 with a longer window",
-            ([2.0, 1.0, 1.5, 0.96875, 0.9921875], 2),
-            {"options": {"min_delta": 0.0625}},
-        ),
-        Case(
-            "every prefix, min_delta = 0.055",
-            (FIXED_CURVE, 2),
-            {"prefixes": True, "options": {"min_delta": 0.055}},
-        ),
-    ]
-    return cases
+STOP_EDGE_VISIBLE: list[Case] = [
+    Case("fewer losses than patience", ([1.0, 2.0], 3)),
+    Case("exactly patience losses", ([1.0, 2.0, 3.0], 3)),
+    Case("an empty history", ([], 2)),
+    Case("equality at the threshold (a tie with the best earlier loss)", ([1.0, 0.5, 0.5], 1)),
+    Case("patience = 1, improvement", ([1.0, 0.75, 0.5], 1)),
+    Case("patience = 1, no improvement", ([1.0, 0.5, 0.75], 1)),
+    Case(
+        "min_delta > 0: an improvement smaller than min_delta does not count",
+        ([1.0, 0.875], 1),
+        {"options": {"min_delta": 0.25}},
+    ),
+    Case(
+        "min_delta > 0: the last loss beats the best earlier one (0.875) by less than min_delta",
+        ([1.0, 0.875, 0.75], 1),
+        {"options": {"min_delta": 0.1875}},
+    ),
+    Case(
+        "min_delta > 0: an improvement larger than min_delta counts",
+        ([1.0, 0.875, 0.5], 1),
+        {"options": {"min_delta": 0.25}},
+    ),
+    Case(
+        "an improvement of exactly min_delta still stops",
+        ([1.0, 0.5, 0.625, 0.25], 2),
+        {"options": {"min_delta": 0.25}},
+    ),
+    Case(
+        "min_delta > 0 with a longer window",
+        ([2.0, 1.0, 1.5, 0.96875, 0.9921875], 2),
+        {"options": {"min_delta": 0.0625}},
+    ),
+    Case(
+        "every prefix, min_delta = 0.055",
+        (FIXED_CURVE, 2),
+        {"prefixes": True, "options": {"min_delta": 0.055}},
+    ),
+]
 
 
 def stop_edge_hidden(rng: np.random.Generator) -> list[Case]:
@@ -248,7 +245,7 @@ def stop_edge_hidden(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-stop_edge_cases = Cases(stop_edge_visible, stop_edge_hidden)
+stop_edge_cases = Cases(STOP_EDGE_VISIBLE, stop_edge_hidden)
 
 
 should_stop_core = Item(

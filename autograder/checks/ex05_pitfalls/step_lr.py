@@ -73,20 +73,18 @@ def step_core_visible(rng: np.random.Generator) -> list[Case]:
 step_core_cases = Cases(step_core_visible, random_steps)
 
 
-def step_edge_visible(rng: np.random.Generator) -> list[Case]:
-    cases = [
-        epochs_case("epoch 0", (0.5, 10, 0.1), [0]),
-        epochs_case(
-            "the boundaries epoch = step_size - 1, step_size, step_size + 1, ...",
-            (0.1, 30, 0.1),
-            [29, 30, 31, 59, 60, 61, 89, 90],
-        ),
-        epochs_case("step_size = 1 (decay every epoch)", (1.0, 1, 0.5), range(6)),
-        epochs_case("gamma = 1 (constant rate)", (0.01, 2, 1.0), [0, 1, 2, 5, 100]),
-        epochs_case("many epochs", (0.3, 7, 0.9), [699, 700, 701]),
-        epochs_case("gamma > 1", (0.001, 2, 2.0), range(7)),
-    ]
-    return cases
+STEP_EDGE_VISIBLE: list[Case] = [
+    epochs_case("epoch 0", (0.5, 10, 0.1), [0]),
+    epochs_case(
+        "the boundaries epoch = step_size - 1, step_size, step_size + 1, ...",
+        (0.1, 30, 0.1),
+        [29, 30, 31, 59, 60, 61, 89, 90],
+    ),
+    epochs_case("step_size = 1 (decay every epoch)", (1.0, 1, 0.5), range(6)),
+    epochs_case("gamma = 1 (constant rate)", (0.01, 2, 1.0), [0, 1, 2, 5, 100]),
+    epochs_case("many epochs", (0.3, 7, 0.9), [699, 700, 701]),
+    epochs_case("gamma > 1", (0.001, 2, 2.0), range(7)),
+]
 
 
 def step_edge_hidden(rng: np.random.Generator) -> list[Case]:
@@ -102,7 +100,7 @@ def step_edge_hidden(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-step_edge_cases = Cases(step_edge_visible, step_edge_hidden)
+step_edge_cases = Cases(STEP_EDGE_VISIBLE, step_edge_hidden)
 
 
 STEP_COMPARE = compare_schedule(
