@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from autograder import ownership, sandbox
-from autograder.grading import Batch, SetupError, StudentResult
+from autograder import sandbox
+from autograder.grading import SetupError, StudentResult
 
 
 def parser() -> argparse.ArgumentParser:
@@ -107,7 +107,7 @@ class Progress:
         self.start = time.monotonic()
 
     def __call__(self, result: StudentResult, done: int, total: int) -> None:
-        max_points = sum(i.max_points for i in result.items)
+        max_points = result.max_points
         if not self.tty:
             print(
                 f"[{done}/{total}] {result.student}: {result.score:g}/{max_points:g}",
@@ -144,7 +144,7 @@ def class_summary(results: list[StudentResult]) -> str:
     """The class's scores, from every saved result (graded now or reused)."""
     if not results:
         return "class: no submission graded yet"
-    max_points = max(sum(i.max_points for i in r.items) for r in results)
+    max_points = max(r.max_points for r in results)
     mean = sum(r.score for r in results) / len(results)
     statuses = collections.Counter(i.status for r in results for i in r.items)
     return (
@@ -154,53 +154,25 @@ def class_summary(results: list[StudentResult]) -> str:
 
 
 def grade(args: argparse.Namespace) -> int:
-    try:
-        from autograder import (  # nbgrader: not needed on Gradescope
-            autograded,
-            exchange,
-            records,
-            submission,
-        )
+    try:  # nbgrader: not needed on Gradescope
+        from autograder.grading.course import grade_course
     except ModuleNotFoundError as absent:  # a student's install: the package without extras
         raise SystemExit(
             f"python -m autograder grade needs nbgrader, and {absent.name} is not installed: "
             "pip install 'activation-functions-course[instructor]'"
         ) from absent
 
-    limits = sandbox.Limits(timeout=args.timeout, memory_mb=args.memory)
-    # a broken config fails now, before anything is written, not after the batch
-    late = records.late_plugin(args.course_dir.resolve())
-    batch = Batch(args.course_dir, args.assignment, limits=limits, jobs=args.jobs, seed=args.seed)
-    summary = batch.run(args.student, force=args.force, on_result=Progress(sys.stderr))
-    results = batch.all_results()
-    wanted = set(args.student) if args.student else None
-    course = batch.course
-    records.write_csv(course / "grades" / f"{args.assignment}.csv", results)
-    folders = {r.student: course / "submitted" / r.student / args.assignment for r in results}
-    timestamps = {student: exchange.submitted_at(f) for student, f in folders.items()}
-    for result in summary.graded:
-        page = course / "feedback" / result.student / args.assignment / f"{args.assignment}.html"
-        items = [p.item for p in batch.assignment.plans]
-        # scores set by hand in formgrader stay (nbgrader keeps them apart from auto_score)
-        adjusted = records.adjustments(course / "gradebook.db", args.assignment, result.student)
-        records.write_feedback(page, result, items, timestamps[result.student], adjusted)
-        exchange.copy_beside_feedback(folders[result.student], page.parent)
-        answers = submission.load(
-            folders[result.student], args.assignment, batch.assignment.pristine
-        ).answers
-        autograded.write(course, result, answers, items)  # what formgrader shows
-    url = f"sqlite:///{course / 'gradebook.db'}"
-    records.ensure_assignment(
-        url, args.assignment, course / "solutions" / args.assignment / f"{args.assignment}.ipynb"
+    run = grade_course(
+        args.course_dir,
+        args.assignment,
+        students=args.student,
+        jobs=args.jobs,
+        limits=sandbox.Limits(timeout=args.timeout, memory_mb=args.memory),
+        force=args.force,
+        seed=args.seed,
+        progress=Progress(sys.stderr),
     )
-    records.sync_gradebook(
-        url, [r for r in results if wanted is None or r.student in wanted], timestamps, late
-    )
-    ownership.hand_over(
-        course,
-        [course / "grades", course / "feedback", course / "autograded"],
-        course / "gradebook.db",
-    )
+    summary = run.summary
     print(
         f"graded {len(summary.graded)} submission(s) of {args.assignment}"
         + (
@@ -209,10 +181,10 @@ def grade(args: argparse.Namespace) -> int:
             if summary.skipped
             else ""
         )
-        + f", in {seconds_since_start():.1f} s (seed {batch.seed})"
+        + f", in {seconds_since_start():.1f} s (seed {run.seed})"
     )
-    print(class_summary([r for r in results if wanted is None or r.student in wanted]))
-    print(f"grades: {course / 'grades' / (args.assignment + '.csv')}")
+    print(class_summary(run.results))
+    print(f"grades: {run.csv}")
     enforced = [k for k, v in sandbox.confinement().items() if v]
     missing = [k for k, v in sandbox.confinement().items() if not v]
     print(

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from autograder.grading import Batch, StudentResult, course_seed
+from autograder.grading import Sources, StudentResult, course_seed, grade
 
 PACKAGE = Path(__file__).resolve().parent
 RUNTIME = ("numpy", "scipy", "torch", "nbformat")  # what grading imports, pinned as we test it
@@ -153,32 +151,29 @@ def results_json(result: StudentResult, titles: dict[str, str], seconds: float) 
     return {
         "score": result.score,
         "execution_time": round(seconds, 3),
-        "output": "\n".join(result.notes)
-        or f"{result.score:g} of {sum(i.max_points for i in result.items):g} points",
+        "output": "\n".join(result.notes) or f"{result.score:g} of {result.max_points:g} points",
         "tests": tests,
     }
 
 
 def run(source: Path, submission: Path, results: Path) -> dict[str, Any]:
-    """Grade the submission in ``submission`` against the bundle in ``source``."""
+    """Grade the submission in ``submission`` against the bundle in ``source`` (the course's
+    layout: ``exercises/`` and ``solutions/``), with the course's recorded seed; nothing is
+    saved but Gradescope's ``results``."""
     start = time.monotonic()
     settings = json.loads((source / "assignment.json").read_text())
     assignment = settings["assignment"]
-    with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
-        course = Path(tmp)
-        for folder in ("solutions", "exercises"):
-            shutil.copytree(source / folder / assignment, course / folder / assignment)
-        target = course / "submitted" / "student" / assignment
-        target.mkdir(parents=True)
-        notebook = find_submission(submission, assignment)
-        if notebook is not None:
-            shutil.copyfile(notebook, target / f"{assignment}.ipynb")
-        batch = Batch(course, assignment, seed=settings.get("seed"))
-        summary = batch.run(["student"], force=True)
-        result = summary.graded[0]
-        if notebook is not None and notebook.name != f"{assignment}.ipynb":
-            result.notes.insert(0, f"graded {notebook.name}")
-    titles = {p.item.grade_id: p.item.title for p in batch.assignment.plans}
+    notebook = find_submission(submission, assignment)
+    summary = grade(
+        Sources.in_course(source, assignment),
+        {"student": notebook},
+        seed=settings.get("seed"),
+        force=True,
+    )
+    result = summary.graded[0]
+    if notebook is not None and notebook.name != f"{assignment}.ipynb":
+        result.notes.insert(0, f"graded {notebook.name}")
+    titles = {item.grade_id: item.title for item in summary.assignment.items}
     data = results_json(result, titles, time.monotonic() - start)
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(data, indent=1))

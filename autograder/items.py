@@ -17,9 +17,9 @@ solution. Cases come smallest first, so the first failing case is the simplest o
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -77,7 +77,7 @@ class Outcome:
         return self.failure is None and not self.forbidden_calls
 
     @property
-    def status(self) -> str:
+    def status(self) -> Literal["passed", "failed", "forbidden"]:
         if self.forbidden_calls:
             return "forbidden"
         return "passed" if self.failure is None else "failed"
@@ -121,10 +121,15 @@ def probe_item(item: Item, functions: Sequence[Any], cases: Sequence[Case]) -> I
 
 
 def judge(
-    item: Item, cases: Sequence[Case], got: ItemProbe, expected: Sequence[Probe]
+    item: Item, cases: Sequence[Case], got: ItemProbe, expected: Iterable[Probe]
 ) -> tuple[Outcome, int | None]:
     """Compare probes with the reference's (the trusted half): the outcome and the index of
-    the first failing case (``None`` when every case passed or a forbidden call was seen)."""
+    the first failing case (``None`` when every case passed or a forbidden call was seen).
+
+    The one comparison of an item: the grader judges a sandboxed child's probes with it, the
+    notebook's check cell (:func:`run_item`) its own. ``expected`` is consumed case by case,
+    only as far as the first failure, so it may be a generator probing the reference lazily.
+    """
     if got.forbidden_calls:
         return Outcome(item, None, got.forbidden_calls, len(got.probes)), None
     for n, (case, probe, reference) in enumerate(zip(cases, got.probes, expected, strict=True)):
@@ -144,25 +149,15 @@ def run_item(
     hidden: bool = False,
     rng: np.random.Generator | None = None,
 ) -> Outcome:
-    """Run every case of ``item`` on ``functions`` and compare with ``reference`` (the oracle).
-
-    Stops at the first failing case. A forbidden call, seen while the functions run or in
-    their code, fails the item whatever the values.
+    """Run every case of ``item`` on ``functions`` and compare with ``reference`` (the oracle):
+    what the notebook's check cell does, by the grader's own two halves, :func:`probe_item`
+    then :func:`judge`. So the check cell and the grader cannot disagree on the same probes:
+    a forbidden call, seen while the functions run on any case or named in their code, fails
+    the item whatever the values; otherwise the first failing case, in order, is reported.
     """
     reference = item.oracle if reference is None else reference
     rng = rng if rng is not None else np.random.default_rng()
-    static = tuple(name for fn in functions for name in static_references(fn, item.forbidden))
-    cases = item.cases(rng, hidden)
-    for n, case in enumerate(cases, start=1):
-        expected = safe_probe(item, case, reference)
-        with watch(item.forbidden) as calls:
-            got = safe_probe(item, case, functions)
-        forbidden = tuple(dict.fromkeys(static + tuple(calls)))
-        if forbidden:
-            return Outcome(item, None, forbidden, n)
-        if got.get("error", "").startswith("NotImplementedError"):
-            return Outcome(item, NOT_IMPLEMENTED, (), n)
-        failure = item.compare(case, got, expected)
-        if failure is not None:
-            return Outcome(item, failure, (), n)
-    return Outcome(item, None, static, len(cases))
+    cases = list(item.cases(rng, hidden))
+    got = probe_item(item, functions, cases)
+    outcome, _ = judge(item, cases, got, (safe_probe(item, case, reference) for case in cases))
+    return outcome

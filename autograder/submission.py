@@ -1,9 +1,11 @@
-"""Loading a submitted notebook and rebuilding the program to grade from the pristine one.
+"""Loading a submitted notebook: the released (pristine) notebook's cells, and a student's
+answer cells picked out of a submission.
 
 Only the answer cells come from the student: they are found by their nbgrader ``grade_id`` or,
 when a student's editor stripped the metadata, by the functions and classes they define. Every
-other cell comes from the course's released notebook. The file is read, never written, and a
-notebook that cannot be read yields a clear reason instead of an exception.
+other cell comes from the course's released notebook (:mod:`autograder.grading.rebuild`). The
+file is read, never written, and a notebook that cannot be read yields a clear reason instead
+of an exception.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 MAX_BYTES = 20 * 1024 * 1024
 MAGIC = re.compile(r"^(\s*)[%!].*$", re.M)
@@ -58,7 +60,7 @@ class Submission:
     notes: tuple[str, ...] = ()
     digest: str = ""
     problem: str | None = None  # the notebook is missing or unreadable
-    status: str = "error"  # for every item when there is a problem: "missing" or "error"
+    status: Literal["missing", "error"] = "error"  # for every item when there is a problem
 
 
 def definitions(source: str) -> set[str]:
@@ -106,6 +108,14 @@ def find_notebook(folder: Path, assignment: str) -> tuple[Path | None, str | Non
 def load(folder: Path, assignment: str, pristine: Pristine) -> Submission:
     """Read a student's submission folder and pick out the answer cells."""
     path, renamed = find_notebook(folder, assignment)
+    return read(path, assignment, pristine, renamed)
+
+
+def read(
+    path: Path | None, assignment: str, pristine: Pristine, renamed: str | None = None
+) -> Submission:
+    """Read the submitted notebook ``path`` (None: nothing was submitted) and pick out the
+    answer cells; ``renamed`` is a note saying the notebook was found under another name."""
     if path is None:
         return Submission(
             None, problem=f"no notebook {assignment}.ipynb was submitted", status="missing"
@@ -186,12 +196,3 @@ def match_answers(cells: Sequence[Any], pristine: Pristine) -> tuple[dict[str, s
             answers[grade_id] = candidates[-1]
             by_names.append(grade_id)
     return answers, by_names
-
-
-def program(pristine: Pristine, answers: Mapping[str, str]) -> list[tuple[str, str]]:
-    """The cells to run, in order: the course's setup cells and the student's answers
-    (a missing answer keeps the released stub), with IPython magics made harmless."""
-    return [
-        (grade_id, strip_magics(source if grade_id == "setup" else answers.get(grade_id, source)))
-        for grade_id, source in pristine.cells
-    ]

@@ -107,7 +107,7 @@ def test_bundle_holds_the_scripts_requirements_checks_and_solution(bundle: Path)
         "source/assignment.json",
         f"source/solutions/{A}/{A}.ipynb",
         f"source/exercises/{A}/{A}.ipynb",
-        "source/autograder/grading.py",
+        "source/autograder/grading/__init__.py",
         f"source/autograder/checks/{A}.py",
     } <= names
     pins = zipfile.ZipFile(bundle).read("requirements.txt").decode().split()

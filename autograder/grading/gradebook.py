@@ -1,22 +1,20 @@
-"""Where results go: the CSV of grades, each student's HTML feedback, the nbgrader gradebook.
+"""The nbgrader gradebook: every result's scores stored as ``nbgrader autograde`` would, the
+assignment's cells recorded as ``nbgrader generate_assignment`` does, late penalties from the
+course's own nbgrader configuration, and the scores an instructor set by hand (formgrader).
 
-Each is rewritten from the per-student result files, so writing it again is always safe: the
-CSV is replaced atomically (never torn, never duplicated), and the gradebook is brought up to
-date with ``update`` semantics.
+The gradebook is brought up to date with ``update`` semantics from the per-student result
+files, in one transaction, so writing it again is always safe. Only the course-directory
+pipeline (:mod:`autograder.grading.course`) needs it: nbgrader is not installed on Gradescope.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
 import functools
-import html
-import io
 import os
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from nbgrader.api import (
@@ -38,68 +36,11 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import cells
-from autograder.grading import SetupError, StudentResult, write_atomically
-from autograder.items import Item
+from autograder.grading.feedback import Adjustment
+from autograder.grading.results import SetupError, StudentResult
 
 # nbgrader's Gradebook runs the `alembic` command that is installed next to this interpreter
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-
-CSV_FIELDS = (
-    "student_id",
-    "assignment",
-    "grade_id",
-    "points",
-    "max_points",
-    "status",
-    "message",
-    "grader",
-)
-
-
-def write_csv(path: Path, results: Sequence[StudentResult]) -> None:
-    """One row per student and item, students in order, items in notebook order; the last
-    column is the grader's version (with a digest of its source) that gave the points."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for result in sorted(results, key=lambda r: r.student):
-        for item in result.items:
-            writer.writerow(
-                [
-                    result.student,
-                    result.assignment,
-                    item.grade_id,
-                    f"{item.points:g}",
-                    f"{item.max_points:g}",
-                    item.status,
-                    item.message,
-                    result.grader,
-                ]
-            )
-    write_atomically(path, buffer.getvalue())
-
-
-@dataclass(frozen=True)
-class Adjustment:
-    """What an instructor set by hand on one grade (in formgrader): a score that replaces the
-    check's, extra credit added to it, or both (None: not set)."""
-
-    manual_score: float | None
-    extra_credit: float | None
-
-    def points(self, auto: float) -> float:
-        """The grade's points as nbgrader counts them, given the check's ``auto`` points."""
-        base = auto if self.manual_score is None else self.manual_score
-        return base + (self.extra_credit or 0.0)
-
-    def describe(self, auto: float) -> str:
-        """How the points differ from the check's, for the student."""
-        parts = []
-        if self.manual_score is not None:
-            parts.append(f"set by your instructor; the check gave {auto:g}")
-        if self.extra_credit:
-            parts.append(f"including {self.extra_credit:g} extra credit")
-        return "; ".join(parts)
 
 
 def adjustments(gradebook: Path, assignment: str, student: str) -> dict[str, Adjustment]:
@@ -133,64 +74,6 @@ def _reader(gradebook: str) -> Engine:
     """One engine per gradebook file for the process: a new engine's first connection costs
     about 20 ms, once per student in a class otherwise."""
     return create_engine(f"sqlite:///{gradebook}")
-
-
-def write_feedback(
-    path: Path,
-    result: StudentResult,
-    items: Sequence[Item],
-    submitted: datetime.datetime | None = None,
-    adjusted: Mapping[str, Adjustment] | None = None,
-) -> None:
-    """A self-contained HTML page for the student: each check, its points and its report,
-    when the notebook was submitted (UTC) if that is known, and the version of the grader and
-    the seed of the hidden cases that gave the points. ``adjusted`` (grade_id ->
-    :class:`Adjustment`, from :func:`adjustments`) overrides the check's points as nbgrader
-    does, with a note saying so; the total counts the final points."""
-    titles = {i.grade_id: i.title for i in items}
-    adjusted = adjusted or {}
-    total = sum(i.max_points for i in result.items)
-    score = 0.0
-    rows = []
-    for item in result.items:
-        report = html.escape(item.feedback) if item.status != "passed" else ""
-        change = adjusted.get(item.grade_id)
-        points = change.points(item.points) if change else item.points
-        score += points
-        note = f"<br>({html.escape(change.describe(item.points))})" if change else ""
-        rows.append(
-            f"<tr class='{item.status}'><td>{html.escape(titles.get(item.grade_id, ''))}"
-            f"<br><code>{html.escape(item.grade_id)}</code></td><td>{item.status}</td>"
-            f"<td>{points:g} / {item.max_points:g}{note}</td><td><pre>{report}</pre></td></tr>"
-        )
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in result.notes)
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Feedback: {html.escape(result.assignment)}, {html.escape(result.student)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem; max-width: 70rem; }}
-table {{ border-collapse: collapse; width: 100%; }}
-td, th {{ border: 1px solid #999; padding: .4rem; vertical-align: top; text-align: left; }}
-tr.passed td:nth-child(2) {{ color: #1a6b1a; }}
-tr:not(.passed) td:nth-child(2) {{ color: #a01010; font-weight: bold; }}
-pre {{ white-space: pre-wrap; margin: 0; }}
-</style></head><body>
-<h1>{html.escape(result.assignment)}: {score:g} / {total:g} points</h1>
-<p>Student: {html.escape(result.student)}{
-        f"; submitted {submitted:%Y-%m-%d %H:%M:%S} UTC" if submitted else ""
-    }</p>
-{f"<ul>{notes}</ul>" if notes else ""}
-<table><thead><tr><th scope="col">check</th><th scope="col">status</th>
-<th scope="col">points</th><th scope="col">report</th></tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody></table>
-<footer><p>Graded by activation-functions-course {html.escape(result.grader or "unknown")}{
-        f", hidden cases from seed {result.seed}" if result.seed is not None else ""
-    }.</p></footer>
-</body></html>
-"""
-    write_atomically(path, page)
 
 
 def ensure_assignment(gradebook_url: str, assignment: str, source: Path) -> None:
