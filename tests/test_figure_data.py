@@ -38,6 +38,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from support.book import Build
 from support.figure_audit import AUDIT, figure_audit_env, read_records, records_path
 from support.paths import ROOT
 
@@ -76,10 +77,10 @@ def figure_cell_count(notebook: nbformat.NotebookNode) -> int:
 
 
 @pytest.fixture(scope="session")
-def book_figures(request: pytest.FixtureRequest) -> dict[str, list[dict]]:
+def book_figures(built_book: Build) -> dict[str, list[dict]]:
     """Audit records of every page, keyed by page name, from the suite's one book build
     (``support.book.make_book`` enables the audit in its kernels)."""
-    build = request.getfixturevalue("built_book")
+    build = built_book
     notebooks = {p.stem: jupytext.read(p) for p in PAGES}
     by_page: dict[str, list[dict]] = {name: [] for name in notebooks}
     sources = {

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from support.figure_audit import figure_audit_env
 from support.paths import ROOT, VENV
+
+T = TypeVar("T")
+# `make book` processes still running (killed by stop_builds, e.g. when a session ends early)
+RUNNING: set[subprocess.Popen[str]] = set()
 
 
 @dataclass(frozen=True)
@@ -58,8 +66,66 @@ def make_book(tree: Path, kernel: Path | None = None) -> Build:
             )
         )
         env["JUPYTER_PATH"] = str(spec.parent.parent)
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-    return Build(tree, proc.returncode, proc.stdout + proc.stderr)
+    with subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group: stop_builds ends make and its children
+    ) as proc:
+        RUNNING.add(proc)
+        try:
+            output, _ = proc.communicate(timeout=900)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            output, _ = proc.communicate()
+            output += "\n[the build took more than 900 s and was stopped]"
+        finally:
+            RUNNING.discard(proc)
+    return Build(tree, proc.returncode, output)
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+def stop_builds() -> None:
+    """Stop every ``make book`` still running (a session that ends before using its build)."""
+    for proc in list(RUNNING):
+        _kill(proc)
+
+
+def uses_fixtures(item: object, fixtures: set[str]) -> bool:
+    """Whether the test ``item`` (a ``pytest.Item``) uses one of ``fixtures``, directly or
+    through another fixture it names."""
+    return bool(fixtures & set(getattr(item, "fixturenames", ())))
+
+
+class InBackground(Generic[T]):
+    """``work()`` started at once in a thread of its own; :meth:`result` waits for it and
+    returns its value, or raises what it raised (a test failure included)."""
+
+    def __init__(self, work: Callable[[], T], name: str) -> None:
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(work,), name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[], T]) -> None:
+        try:
+            self._value = work()
+        except BaseException as error:  # re-raised in the thread that asks for the result
+            self._error = error
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
 
 
 def prefixes_path(tree: Path) -> Path:

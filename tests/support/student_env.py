@@ -92,6 +92,7 @@ class StudentEnv:
     root: Path
     numpy: str
     install_seconds: float = 0.0
+    summary: str = ""  # what was installed, and how long the set-up cell took
     env: dict[str, str] = field(default_factory=dict)
     argv_prefix: tuple[str, ...] = ()
     _kernels: int = 0
@@ -208,8 +209,8 @@ def make_env(root: Path) -> StudentEnv:
     assert found[0] == version()
     assert found[3].strip() == "[]", f"instructor or build tools in the student env: {found[3]}"
     student.numpy = found[1]
-    print(
-        f"\nstudent env: Python {sys.version.split()[0]}, numpy {found[1]}, torch {found[2]}, "
+    student.summary = (
+        f"student env: Python {sys.version.split()[0]}, numpy {found[1]}, torch {found[2]}, "
         f"package installed by the set-up cell in {student.install_seconds:.0f} s"
     )
     return student
