@@ -15,11 +15,13 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 from autograder import policy, sandbox
@@ -160,15 +162,22 @@ def test_check_cell_and_grader_agree_on_every_module(course: Path, shell: Intera
 
 
 def run_in_kernel(nb: dict, folder: Path) -> nbformat.NotebookNode:
-    """Execute ``nb`` in a fresh Jupyter kernel as Run All would, past failing checks."""
+    """Execute ``nb`` in a fresh Jupyter kernel as Run All would, past failing checks. The
+    kernel talks over Unix sockets in ``folder`` (no TCP port to race for: two run at once)."""
+    folder.mkdir(parents=True, exist_ok=True)
     node = nbformat.reads(json.dumps(nb), as_version=4)
-    NotebookClient(
-        node,
-        timeout=120,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(folder)}},
-    ).execute()
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(folder / "kernel"))
+    try:
+        NotebookClient(
+            node,
+            km=km,
+            timeout=120,
+            allow_errors=True,
+            resources={"metadata": {"path": str(folder)}},
+        ).execute()
+    finally:  # nbclient leaves alone a kernel manager it did not create
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     return node
 
 
@@ -195,9 +204,14 @@ def test_import_copy_passes_everywhere_and_import_sys_is_flagged_everywhere(
         "def relu(x):\n    print('relu called', file=sys.stderr)\n"
         "    return np.maximum(x, 0)\n"
     )
-    copied = run_in_kernel(solution_with(copying), tmp_path)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two kernels at a time on two cores
+        runs = {
+            name: pool.submit(run_in_kernel, solution_with(answer), tmp_path / name)
+            for name, answer in (("copying", copying), ("debugging", debugging))
+        }
+    copied = runs["copying"].result()
     assert "PASSED relu: values" in outputs_of(copied, "relu_core")
-    flagged = outputs_of(run_in_kernel(solution_with(debugging), tmp_path), "relu_core")
+    flagged = outputs_of(runs["debugging"].result(), "relu_core")
     assert "what answers may use" in flagged and "import sys" in flagged
     assert "autograder/" not in flagged and "Traceback" not in flagged
     rows = grade(course, {"copying": solution_with(copying), "debugging": solution_with(debugging)})
