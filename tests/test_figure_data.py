@@ -154,7 +154,7 @@ GOOD_CELL = (
     "fig, ax = plt.subplots(1, 3)\nax[0].plot([0, 1], [0, 1], label='x')\n"
     "ax[0].axhline(0.5)\nax[0].scatter([0.5], [0.5])\nax[0].fill_between([0, 1], 0, 1)\n"
     "ax[0].hist(np.arange(10.0))\nax[1].bar(['a', 'b'], [1.0, 2.5])\n"
-    "ax[1].set_yscale('log')\nax[2].imshow(np.eye(2))\n"
+    "ax[1].set_yscale('log')\nfig.colorbar(ax[2].imshow(np.eye(2)), ax=ax[2])\n"
     "ax[0].plot([0, 1, 2], [1.0, np.nan, 2.0], gid='gaps')\nplt.show()"
 )
 

@@ -66,7 +66,10 @@ def figure_problems(fig):
                 hidden += int((xy[:, 1] <= 0).sum()) if log_y and y_data else 0
                 if hidden:
                     problems.append(f"{what}: {hidden} points are <= 0 on a log-scaled axis")
+        colorbar = getattr(ax, "_colorbar", None)  # matplotlib marks a colorbar's Axes so
         for j, coll in enumerate(ax.collections):
+            if colorbar is not None and coll is getattr(colorbar, "dividers", None):
+                continue  # the lines between a colorbar's colours: empty unless drawedges=True
             what = f"{where}, {type(coll).__name__} {j} {coll.get_label()!r}"
             if isinstance(coll, PathCollection):
                 check(what, coll.get_offsets(), problems)
