@@ -104,7 +104,7 @@ bench-build: $(STAMP)
 bench-checks: $(STAMP)
 	$(BIN)/python bench/check_cells.py
 
-## lint: ruff (lint and format) on the project's Python code, mypy on the autograder package (strict on the grader)
+## lint: ruff (lint and format) on the project's Python code, mypy on autograder and bookkit (strict on the grader)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
