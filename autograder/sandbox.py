@@ -21,11 +21,13 @@ outlives it. :func:`confinement` reports which of these are in force on this mac
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import importlib
 import os
 import resource
 import signal
 import stat
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +37,8 @@ CLONE_NEWNET = 0x40000000
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_PDEATHSIG = 1
-FIRST_UID = 61000  # one unprivileged uid per job slot: 61000, 61001, ...
+FIRST_UID = 61000  # the sandbox's unprivileged uids: 61000, 61001, ... (see uid_for)
+UIDS = 4096  # how many there are: as many job slots as every grader on the machine runs at once
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -181,17 +184,64 @@ class Exit:
         return f"it exited with code {self.exit_code}"
 
 
+_leases: dict[int, tuple[int, int]] = {}  # job slot -> (uid, fd of its lock file)
+
+
+def uid_for(slot: int) -> int:
+    """The uid that job slot ``slot`` of this process runs its children as.
+
+    Two graders on one machine (two assignments graded at once, two ``nbgrader autograde``
+    runs) must never share a uid: each kills every process of its children's uid when a child
+    ends, which would kill the other's. So a slot leases a free uid on its first use, for the
+    life of this process, by holding an exclusive ``flock`` on ``<tmp>/autograder-uids/<uid>``
+    (root's alone, mode 0700); the kernel releases it when the process ends, however it ends.
+    Processes left behind by a grader that was killed are killed when their uid is leased
+    again. Unprivileged, children keep the grader's own uid and this is ``FIRST_UID + slot``.
+    """
+    if slot in _leases:
+        return _leases[slot][0]
+    if not privileged():
+        _leases[slot] = (FIRST_UID + slot, -1)
+        return FIRST_UID + slot
+    folder = Path(tempfile.gettempdir()) / "autograder-uids"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.stat()
+    if info.st_uid != os.geteuid() or stat.S_IMODE(info.st_mode) & 0o077:
+        raise RuntimeError(
+            f"{folder} must belong to the grader's user, with mode 0700: remove it and grade again"
+        )
+    taken = {uid for uid, _ in _leases.values()}
+    for uid in range(FIRST_UID, FIRST_UID + UIDS):
+        if uid in taken:
+            continue
+        fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another grader's
+            os.close(fd)
+            continue
+        _leases[slot] = (uid, fd)
+        if uid_has_processes(uid):  # leftovers of a grader that was killed
+            kill_uid(uid)
+        return uid
+    raise RuntimeError(f"all {UIDS} sandbox uids are in use by other graders: try again later")
+
+
 def start(
     job: Callable[[], None], scratch: Path, slot: int, limits: Limits, preload: Sequence[str] = ()
 ) -> Child:
     """Fork a confined child that runs ``job`` in ``scratch`` and exits, after importing the
-    (trusted, standard or numerical) modules named in ``preload``."""
-    uid = FIRST_UID + slot
+    (trusted, standard or numerical) modules named in ``preload``. It runs as the uid that
+    :func:`uid_for` leased for ``slot``."""
+    uid = uid_for(slot)
     scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         code = 70
         try:
+            for _, fd in _leases.values():  # the child may not release the grader's leases
+                if fd >= 0:
+                    os.close(fd)
             _confine(scratch, uid, limits, preload)
             job()
             code = 0

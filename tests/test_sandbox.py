@@ -107,3 +107,36 @@ def test_the_scan_sees_a_zombie_of_the_uid():
     finally:
         os.waitpid(pid, 0)
     assert not sandbox.uid_has_processes(sandbox.FIRST_UID + 9)
+
+
+LEASE = textwrap.dedent("""
+    import sys, time
+    from autograder import sandbox
+    print(sandbox.uid_for(0), sandbox.uid_for(1), flush=True)
+    sys.stdin.readline()  # hold the leases until the test says so
+""")
+
+
+def test_two_graders_at_once_never_share_a_uid():
+    """Each grader kills every process of its children's uid when a child ends: two graders
+    on the same uid would kill each other's children. A second grader leases other uids,
+    and gets the first one's back once that one has ended."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first = subprocess.Popen(
+        [sys.executable, "-c", LEASE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+        text=True,
+    )  # fmt: skip
+    assert first.stdout is not None and first.stdin is not None
+    held = set(map(int, first.stdout.readline().split()))
+    second = subprocess.run(
+        [sys.executable, "-c", LEASE], input="\n", capture_output=True, text=True, env=env,
+        timeout=120,
+    )  # fmt: skip
+    theirs = set(map(int, second.stdout.split()))
+    assert len(held) == 2 and len(theirs) == 2 and not held & theirs, (held, theirs)
+    first.communicate("\n", timeout=60)
+    again = subprocess.run(
+        [sys.executable, "-c", LEASE], input="\n", capture_output=True, text=True, env=env,
+        timeout=120,
+    )  # fmt: skip
+    assert set(map(int, again.stdout.split())) == held  # released when the first one ended

@@ -171,8 +171,8 @@ class Runner:
         # Objects that exist now are shared with every child; a garbage collection in a child
         # would write to all of them and copy their pages. Freezing exempts them from it.
         gc.freeze()
-        for slot in range(self.jobs):  # leftovers of a grader that was killed
-            sandbox.kill_uid(sandbox.FIRST_UID + slot)
+        for slot in range(self.jobs):  # lease the slots' uids (and kill what a killed grader left)
+            sandbox.uid_for(slot)
         free = list(range(self.jobs))
         running: dict[int, _Running[T]] = {}
         try:
