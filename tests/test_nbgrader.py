@@ -65,31 +65,24 @@ def two_at_a_time(jobs: dict[str, Callable[[], T]]) -> dict[str, T]:
 
 
 @pytest.fixture(scope="module")
-def courses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A fresh nbgrader course directory per assignment, each with its own gradebook.db
-    (SQLite takes one writer at a time): our config and the assignment's solution, its
-    release generated anew; two generated at a time."""
-    base = tmp_path_factory.mktemp("courses")
-
-    def course(assignment: str) -> subprocess.CompletedProcess:
-        root = base / assignment
-        root.mkdir()
-        shutil.copy(ROOT / "nbgrader_config.py", root)
-        with (root / "nbgrader_config.py").open("a") as f:  # nbgrader's own Execute: a second
-            f.write('\nc.Autograde.pop("autograde_preprocessors")\n')  # opinion
-        shutil.copytree(ROOT / "solutions" / assignment, root / "solutions" / assignment)
-        return nbgrader("generate_assignment", assignment, cwd=root)
-
-    done = two_at_a_time({a: lambda a=a: course(a) for a in ASSIGNMENTS})
-    for generated in done.values():
-        assert generated.returncode == 0, generated.stdout + generated.stderr
-    return {a: base / a for a in ASSIGNMENTS}
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh nbgrader course directory: our config and solutions, releases generated anew
+    (one after another: the first creates the gradebook, which takes nbgrader longest)."""
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    with (root / "nbgrader_config.py").open("a") as f:  # nbgrader's own Execute, a second opinion
+        f.write('\nc.Autograde.pop("autograde_preprocessors")\n')
+    shutil.copytree(ROOT / "solutions", root / "solutions")
+    for assignment in ASSIGNMENTS:
+        done = nbgrader("generate_assignment", assignment, cwd=root)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return root
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_committed_release_is_what_nbgrader_generates(courses: dict[str, Path], assignment: str):
+def test_committed_release_is_what_nbgrader_generates(course: Path, assignment: str):
     name = f"{assignment}/{assignment}.ipynb"
-    generated = (courses[assignment] / "exercises" / name).read_bytes()
+    generated = (course / "exercises" / name).read_bytes()
     committed = (ROOT / "exercises" / name).read_bytes()
     if generated == committed:
         return
@@ -129,10 +122,14 @@ def test_validate_passes_every_solution_and_fails_every_blank(tmp_path: Path):
         assert "not implemented yet" in blank.stdout
 
 
-def test_autograde_gives_full_zero_and_partial_scores(courses: dict[str, Path]):
+def test_autograde_gives_full_zero_and_partial_scores(course: Path):
     """Four students per assignment (solved, blank, two partial) through nbgrader autograde with
-    its own Execute, two assignments at a time (each in its own course, kernels over Unix
-    sockets), then through our grader: the same score for every item."""
+    its own Execute, two assignments at a time (each in its own copy of the course, so of its
+    gradebook.db: SQLite takes one writer at a time; kernels over Unix sockets), then through
+    our grader: the same score for every item."""
+    courses = {a: course.parent / f"autograde-{a}" for a in ASSIGNMENTS}
+    for copy in courses.values():
+        shutil.copytree(course, copy, ignore=shutil.ignore_patterns("submitted", "autograded"))
     expected: dict[tuple[str, str], dict[str, float]] = {}
     for assignment, items in ASSIGNMENTS.items():
         solved = cells.answers(cells.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb"))
@@ -173,10 +170,10 @@ def test_autograde_gives_full_zero_and_partial_scores(courses: dict[str, Path]):
                 assert got == expected[student, assignment], (student, assignment)
 
     # our grader, on a copy of the same submissions, gives the same score to every item
-    ours = next(iter(courses.values())).parent / "ours"
-    for course in courses.values():
+    ours = course.parent / "ours"
+    for graded in courses.values():
         shutil.copytree(
-            course,
+            graded,
             ours,
             ignore=shutil.ignore_patterns("gradebook.db", "autograded", "feedback", "kernels"),
             dirs_exist_ok=True,
