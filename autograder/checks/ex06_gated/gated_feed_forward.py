@@ -38,9 +38,9 @@ PHI: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 LAYOUT_HINT = (
-    "Build three nn.Linear layers as attributes: self.w_gate = nn.Linear(d_model, hidden, "
-    "bias=bias), self.w_up = nn.Linear(d_model, hidden, bias=bias) and self.w_down = "
-    "nn.Linear(hidden, d_model, bias=bias), and no other parameter."
+    "Build three nn.Linear layers as attributes of the module: w_gate and w_up from d_model "
+    "to hidden features, w_down from hidden back to d_model, each with a bias only when "
+    "bias=True, and no other parameter."
 )
 FORWARD_HINT = (
     "forward(x) = w_down(phi(w_gate(x)) * w_up(x)): phi acts on w_gate's output (the gate), "
@@ -56,6 +56,10 @@ ACTIVATION_HINT = (
 class ReferenceGatedFeedForward(nn.Module):
     """The oracle: the gated block from ``nn.Linear`` and PyTorch's activations."""
 
+    w_gate: nn.Linear
+    w_up: nn.Linear
+    w_down: nn.Linear
+
     def __init__(
         self, d_model: int, hidden: int, activation: str = "swiglu", bias: bool = False
     ) -> None:
@@ -63,12 +67,13 @@ class ReferenceGatedFeedForward(nn.Module):
         if activation not in PHI:
             raise ValueError(f"activation must be one of {sorted(PHI)}, not {activation!r}")
         self.phi = PHI[activation]
-        self.w_gate = nn.Linear(d_model, hidden, bias=bias)
-        self.w_up = nn.Linear(d_model, hidden, bias=bias)
-        self.w_down = nn.Linear(hidden, d_model, bias=bias)
+        sizes = ((d_model, hidden), (d_model, hidden), (hidden, d_model))
+        for name, (n_in, n_out) in zip(LAYERS, sizes, strict=True):  # w_gate, w_up, w_down
+            self.add_module(name, nn.Linear(n_in, n_out, bias=bias))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.w_down(self.phi(self.w_gate(x)) * self.w_up(x))
+        gated = self.phi(self.w_gate(x)) * self.w_up(x)
+        return self.w_down(gated)
 
 
 def check_weights(seed: int, shapes: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
