@@ -4,7 +4,7 @@ Autograde button routed to our sandboxed grader.
 nbgrader counts a submission as autograded, and formgrader lists it for manual grading, only
 when ``autograded/<student>/<assignment>/<assignment>.ipynb`` exists (``nbgrader autograde``
 writes it). :func:`write` writes it for a result of our grader: the released notebook with the
-student's answer cells in place (as :mod:`autograder.submission` rebuilds the program that was
+student's answer cells in place (as :mod:`autograder.grading.rebuild` rebuilds the program that was
 graded), and in each graded test cell the check's outcome as an output, the way nbgrader reads
 a test cell: a ``stream`` "PASSED ..." when the item passed, an ``error`` output carrying the
 student's report otherwise (so ``nbgrader`` and formgrader see it failed). The cells keep the

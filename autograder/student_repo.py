@@ -11,7 +11,7 @@ The contract:
   citation file and the book's GitHub workflow. A file that is on none of these lists is never
   published, so a new instructor-only file stays private until someone adds it here.
 - Never published: ``solutions/``, ``nbgrader_config.py``, ``bench/``, the grader's modules
-  (sandbox, grading, cli, records, gradescope, exchange, autograded, ownership, wire, cells),
+  (sandbox, the grading package, cli, gradescope, exchange, autograded, ownership, wire, cells),
   the instructor test suite and its ``tests/catalog`` of wrong answers, and ``.git``.
 - Written for students (:func:`student_files`): ``README.md``, a ``Makefile`` (``make book``,
   ``make test``), a ``requirements.txt`` (the instructor lock without the instructor-only
