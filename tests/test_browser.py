@@ -44,6 +44,7 @@ SEARCH_TERMS = {
     "book/ch03_vanishing": "momentum",
     "book/ch04_variants": "Hardswish",
     "book/ch05_pitfalls": "BatchNorm",
+    "book/ch06_gated": "Shazeer",
 }
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING_IMPACTS = ("serious", "critical")
