@@ -32,12 +32,10 @@ def tensor_record(t: object) -> Probe:
     }
 
 
-def compare_tensors(
-    label: str, call: str, x: np.ndarray, got: Probe, expected: Probe, what: str, hint: str
+def wrong_dtype_or_shape(
+    label: str, call: str, got: Probe, expected: Probe, what: str, hint: str
 ) -> Failure | None:
-    """Compare two :func:`tensor_record` probes of an elementwise result for input ``x``."""
-    if got["kind"] != "Tensor":
-        return Failure(label, f"{what} has type {got['kind']}, not torch.Tensor", call, hint=hint)
+    """The failure when two :func:`tensor_record` probes differ in dtype or shape, if they do."""
     for key in ("dtype", "shape"):
         if got[key] != expected[key]:
             return Failure(
@@ -48,6 +46,18 @@ def compare_tensors(
                 returned=f"{key} {got[key]}",
                 hint=hint,
             )
+    return None
+
+
+def compare_tensors(
+    label: str, call: str, x: np.ndarray, got: Probe, expected: Probe, what: str, hint: str
+) -> Failure | None:
+    """Compare two :func:`tensor_record` probes of an elementwise result for input ``x``."""
+    if got["kind"] != "Tensor":
+        return Failure(label, f"{what} has type {got['kind']}, not torch.Tensor", call, hint=hint)
+    wrong = wrong_dtype_or_shape(label, call, got, expected, what, hint)
+    if wrong is not None:
+        return wrong
     x = np.asarray(x)
     index = first_mismatch(x, got["value"], expected["value"])
     if index is not None:

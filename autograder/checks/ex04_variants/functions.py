@@ -20,7 +20,7 @@ from autograder.kit.cases import Cases
 from autograder.kit.elementwise import first_mismatch
 from autograder.kit.gradcheck import gradcheck_probe
 from autograder.kit.rules import Hint, Mismatch, Rules, when
-from autograder.kit.tensors import tensor_record
+from autograder.kit.tensors import tensor_record, wrong_dtype_or_shape
 from autograder.report import Failure, describe
 
 WHERE_NAN = (
@@ -86,17 +86,17 @@ def compare_record(
             call,
             hint="Take a tensor and return a tensor, using torch operations.",
         )
-    for key in ("dtype", "shape"):
-        if got[key] != expected[key]:
-            return Failure(
-                case.label,
-                f"the {what} has the wrong {key}",
-                call,
-                expected=f"{key} {expected[key]}",
-                returned=f"{key} {got[key]}",
-                hint="Keep x's dtype and shape: use Python numbers or tensors of "
-                "x's dtype as constants (torch.tensor(c) is float32).",
-            )
+    wrong = wrong_dtype_or_shape(
+        case.label,
+        call,
+        got,
+        expected,
+        f"the {what}",
+        "Keep x's dtype and shape: use Python numbers or tensors of "
+        "x's dtype as constants (torch.tensor(c) is float32).",
+    )
+    if wrong is not None:
+        return wrong
     index = first_mismatch(x, got["value"], expected["value"])
     if index is None:
         return None

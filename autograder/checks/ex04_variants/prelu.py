@@ -12,7 +12,7 @@ from autograder.forbidden import existing
 from autograder.items import Case, Item, Probe, format_error
 from autograder.kit.cases import Cases
 from autograder.kit.elementwise import first_mismatch
-from autograder.kit.tensors import tensor_record
+from autograder.kit.tensors import tensor_record, wrong_dtype_or_shape
 from autograder.report import Failure, describe
 
 FORBIDDEN = existing(
@@ -158,16 +158,9 @@ def _compare_tensor_record(
         return Failure(
             case.label, f"the {what} is a {got.get('kind')}, not a tensor", call, hint=hint
         )
-    for key in ("dtype", "shape"):
-        if got[key] != expected[key]:
-            return Failure(
-                case.label,
-                f"the {what} has the wrong {key}",
-                call,
-                expected=f"{key} {expected[key]}",
-                returned=f"{key} {got[key]}",
-                hint=hint,
-            )
+    wrong = wrong_dtype_or_shape(case.label, call, got, expected, f"the {what}", hint)
+    if wrong is not None:
+        return wrong
     values = np.asarray(expected["value"])
     reference = np.asarray(case.args[0]) if values.shape == np.shape(case.args[0]) else values
     index = first_mismatch(reference, got["value"], values)

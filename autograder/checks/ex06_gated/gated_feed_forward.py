@@ -25,7 +25,7 @@ from autograder.items import Case, Item, Probe, format_error
 from autograder.kit import models
 from autograder.kit.cases import Cases
 from autograder.kit.elementwise import first_mismatch
-from autograder.kit.tensors import tensor_record
+from autograder.kit.tensors import tensor_record, wrong_dtype_or_shape
 from autograder.kit.tolerance import tolerance
 from autograder.report import Failure, describe
 
@@ -226,16 +226,9 @@ def compare_tensor(case: Case, got: Probe, expected: Probe, what: str, hint: str
             problem = f"no {what}: the output is not differentiable with respect to it"
             hint = "Compute the output with the module's layers and torch operations only."
         return Failure(case.label, problem, call, hint=hint)
-    for key in ("dtype", "shape"):
-        if got[key] != expected[key]:
-            return Failure(
-                case.label,
-                f"the {what} has the wrong {key}",
-                call,
-                expected=f"{key} {expected[key]}",
-                returned=f"{key} {got[key]}",
-                hint=hint,
-            )
+    wrong = wrong_dtype_or_shape(case.label, call, got, expected, f"the {what}", hint)
+    if wrong is not None:
+        return wrong
     values = np.asarray(expected["value"])
     index = first_mismatch(values, np.asarray(got["value"]), values)
     if index is None:
