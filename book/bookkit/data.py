@@ -1,14 +1,23 @@
-"""Data sets the chapters train on. All are generated in code or shipped inside a package."""
+"""Data sets the chapters train on. All are generated in code or shipped inside a package.
+
+The digits are scikit-learn's, read from the file scikit-learn ships, and the moons and the
+stratified splits are scikit-learn's algorithms: the same arrays, row for row, as
+``load_digits``, ``make_moons`` and ``train_test_split(..., stratify=y)`` give for the same
+seed (``tests/test_bookkit_data.py`` compares them). They are written out here because
+importing scikit-learn takes about 1.5 s, paid again by every chapter's kernel at each build.
+"""
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
+import math
 import weakref
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits, make_moons
-from sklearn.model_selection import train_test_split
 
 _TEST_TENSORS: list[weakref.ref[torch.Tensor]] = []
 
@@ -59,10 +68,84 @@ def xor(n: int = 400, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, n
 
 
 def moons(n: int = 400, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's two interleaving half-circles, standardized to zero mean and unit variance."""
-    X, y = make_moons(n_samples=n, noise=noise, random_state=seed)
+    """scikit-learn's two interleaving half-circles, standardized to zero mean and unit variance.
+
+    The points are ``sklearn.datasets.make_moons(n, noise=noise, random_state=seed)``'s.
+    """
+    rng = np.random.RandomState(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    outer = np.linspace(0, np.pi, n_out)
+    inner = np.linspace(0, np.pi, n_in)
+    X = np.vstack(
+        [
+            np.append(np.cos(outer), 1 - np.cos(inner)),
+            np.append(np.sin(outer), 1 - np.sin(inner) - 0.5),
+        ]
+    ).T
+    y = np.hstack([np.zeros(n_out, dtype=np.intp), np.ones(n_in, dtype=np.intp)])
+    order = np.arange(n)
+    rng.shuffle(order)
+    X, y = X[order], y[order]
+    X += rng.normal(scale=noise, size=X.shape)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     return X.astype(np.float32), y.astype(np.int64)
+
+
+def raw_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled 8x8 handwritten digits, unscaled: ``(X, y)`` as
+    ``sklearn.datasets.load_digits(return_X_y=True)`` returns them (``X`` float64 of shape
+    ``(1797, 64)``, pixel values 0 to 16; ``y`` the digit, an int)."""
+    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            "bookkit.data reads the digits that scikit-learn ships: pip install scikit-learn"
+        )
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    with gzip.open(path, "rt") as rows:
+        data = np.loadtxt(rows, delimiter=",")
+    return data[:, :-1], data[:, -1].astype(int)
+
+
+def _approximate_mode(counts: np.ndarray, n_draws: int, rng: np.random.RandomState) -> np.ndarray:
+    """How many of ``n_draws`` to take from each class of ``counts``: the proportional share,
+    rounded down, plus one for the largest remainders (ties broken at random)."""
+    continuous = counts / counts.sum() * n_draws
+    floored = np.floor(continuous)
+    need = int(n_draws - floored.sum())
+    remainder = continuous - floored
+    for value in np.sort(np.unique(remainder))[::-1]:
+        if need == 0:
+            break
+        (inds,) = np.where(remainder == value)
+        add_now = min(len(inds), need)
+        floored[rng.choice(inds, size=add_now, replace=False)] += 1
+        need -= add_now
+    return floored.astype(int)
+
+
+def stratified_split(
+    y: np.ndarray, test_size: int | float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices ``(train, test)`` of a split stratified by the labels ``y``: the indices
+    ``sklearn.model_selection.train_test_split(np.arange(len(y)), test_size=test_size,
+    random_state=seed, stratify=y)`` returns. ``test_size`` is a number of rows (an int) or a
+    fraction (a float in (0, 1), rounded up)."""
+    n = len(y)
+    n_test = math.ceil(test_size * n) if isinstance(test_size, float) else int(test_size)
+    n_train = n - n_test
+    _, y_indices, counts = np.unique(y, return_inverse=True, return_counts=True)
+    by_class = np.split(np.argsort(y_indices, kind="stable"), np.cumsum(counts)[:-1])
+    rng = np.random.RandomState(seed)
+    n_i = _approximate_mode(counts, n_train, rng)
+    t_i = _approximate_mode(counts - n_i, n_test, rng)
+    train: list[int] = []
+    test: list[int] = []
+    for members, k_train, k_test in zip(by_class, n_i, t_i, strict=True):
+        shuffled = members.take(rng.permutation(len(members)), mode="clip")
+        train.extend(shuffled[:k_train])
+        test.extend(shuffled[k_train : k_train + k_test])
+    return rng.permutation(train), rng.permutation(test)
 
 
 def digits(test_size: float = 0.25, seed: int = 0) -> Split:
@@ -71,10 +154,9 @@ def digits(test_size: float = 0.25, seed: int = 0) -> Split:
     The split is stratified by class; each pixel is standardized with the training set's mean
     and standard deviation (pixels that are constant in training are left at 0).
     """
-    X, y = load_digits(return_X_y=True)
-    x_tr, x_te, y_tr, y_te = train_test_split(
-        X, y, test_size=test_size, random_state=seed, stratify=y
-    )
+    X, y = raw_digits()
+    train, test = stratified_split(y, test_size, seed)
+    x_tr, x_te, y_tr, y_te = X[train], X[test], y[train], y[test]
     mean, std = x_tr.mean(axis=0), x_tr.std(axis=0)
     std[std == 0] = 1.0
     x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
@@ -126,11 +208,7 @@ def validation(split: Split, size: int | float = 0.2, seed: int = 0) -> TrainVal
     the preprocessing. (Standardization is affine, so this equals standardizing the raw pixels
     with the new training rows' statistics.)
     """
-    n = split.x_train.shape[0]
-    idx = np.arange(n)
-    tr, va = train_test_split(
-        idx, test_size=size, random_state=seed, stratify=split.y_train.numpy()
-    )
+    tr, va = stratified_split(split.y_train.numpy(), size, seed)
     tr_t, va_t = torch.as_tensor(np.sort(tr)), torch.as_tensor(np.sort(va))
     mean, std = _standardizer(split.x_train[tr_t])
 
