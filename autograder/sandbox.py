@@ -3,7 +3,8 @@
 The grader imports NumPy, PyTorch and the checks once; every submission then runs in a child
 made with ``fork()`` (about 10 ms), which confines itself before it runs a line of student code:
 
-* its own session and process group, stdin from ``/dev/null``, stdout and stderr to a file;
+* its own session and process group, stdin from ``/dev/null``, stdout and stderr to a file,
+  and no other descriptor of the grader's (its files, pipes and locks are closed);
 * resource limits: CPU seconds, address space (on top of what the warm parent already maps),
   processes/threads, size of any file written, open files, no core dumps;
 * when the grader runs as root, which is what these guarantees need: a new network namespace
@@ -106,6 +107,11 @@ def _confine(
     out = os.open(scratch / "output.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(out, 1)
     os.dup2(out, 2)
+    # Every other descriptor the grader had open at the fork (its sandbox uid leases, its
+    # output pipe, a gradebook, another student's file) is closed: the child could write
+    # through it after the chroot and the change of uid.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    os.closerange(3, hard if hard != resource.RLIM_INFINITY else max(soft, 65536))
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails instead of killing
@@ -239,10 +245,7 @@ def start(
     if pid == 0:  # pragma: no cover - runs in the child
         code = 70
         try:
-            for _, fd in _leases.values():  # the child may not release the grader's leases
-                if fd >= 0:
-                    os.close(fd)
-            _confine(scratch, uid, limits, preload)
+            _confine(scratch, uid, limits, preload)  # closes the leases' fds with the rest
             job()
             code = 0
         except BaseException:  # noqa: BLE001 - nothing may escape the child

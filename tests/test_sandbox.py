@@ -1,4 +1,5 @@
-"""The sandbox's clean-up: nothing a submission starts outlives it, even when it hides.
+"""The sandbox's clean-up: nothing a submission starts outlives it, even when it hides; its uid
+leases; and what a child inherits from the grader.
 
 Each scenario runs in its own Python process, because the grader makes itself a child
 subreaper (orphans of the sandbox become its children), which a test runner should not be.
@@ -140,3 +141,55 @@ def test_two_graders_at_once_never_share_a_uid():
         timeout=120,
     )  # fmt: skip
     assert set(map(int, again.stdout.split())) == held  # released when the first one ended
+
+
+DESCRIPTORS = textwrap.dedent("""
+    import json, os, sys
+    from pathlib import Path
+    from autograder import sandbox
+
+    scratch, secret = Path(sys.argv[1]), Path(sys.argv[2])
+    kept = os.open(secret, os.O_RDWR)  # what a grader may hold: a gradebook, a results file
+    read_end, write_end = os.pipe()  # and a pipe: its own output, read by formgrader or a shell
+
+    def job():
+        reached = []
+        for fd in range(3, 4096):
+            try:
+                os.write(fd, b"written by a submission")
+                reached.append(fd)
+            except OSError:
+                pass
+        fd = os.open("reached.json", os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, json.dumps(reached).encode())
+        os.close(fd)
+
+    sandbox.become_subreaper()
+    child = sandbox.start(job, scratch, 3, sandbox.Limits(timeout=10))
+    _, status = os.waitpid(child.pid, 0)
+    sandbox.kill_everything(child)
+    os.close(write_end)
+    print(json.dumps({
+        "exit": os.waitstatus_to_exitcode(status),
+        "reached": json.loads((scratch / "reached.json").read_text()),
+        "pipe": os.read(read_end, 100).decode(),
+    }))
+""")
+
+
+def test_the_child_can_write_through_no_descriptor_the_grader_holds(tmp_path):
+    """The child closes every descriptor it inherited but stdin, stdout and stderr: after the
+    chroot and the change of uid, an open file of the grader's would still be writable."""
+    secret = tmp_path / "gradebook.db"
+    secret.write_bytes(b"the grader's data")
+    done = subprocess.run(
+        [sys.executable, "-c", DESCRIPTORS, str(tmp_path / "scratch"), str(secret)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"exit": 0, "reached": [], "pipe": ""}
+    assert secret.read_bytes() == b"the grader's data"
